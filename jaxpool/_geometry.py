@@ -1,0 +1,496 @@
+"""The one place that turns pooling arguments into geometry.
+
+Every other module asks a :class:`PoolGeometry` for window offsets, padding
+configurations, output shapes and layouts; nothing else re-derives them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import numbers
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+__all__ = ["PoolGeometry", "pool_geometry", "switch_dtype"]
+
+
+def switch_dtype(num_window_positions: int) -> np.dtype:
+    """Smallest signed integer dtype holding ``num_window_positions - 1``."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if num_window_positions - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    raise ValueError(
+        f"window_shape has {num_window_positions} positions; at most "
+        f"{np.iinfo(np.int32).max + 1} are supported"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolGeometry:
+    """Static description of one pooling: hashable, so it can be a static arg.
+
+    Attributes:
+      input_shape: shape of the unpadded input.
+      spatial_axes: the ``d`` axes the window slides over, in increasing order.
+      window_shape, strides, window_dilation: per spatial axis.
+      padding: per spatial axis ``(low, high)``, as the user asked for it.
+      extent_padding: per spatial axis ``(low, high)`` that turns the input into
+        exactly the extent the windows cover: ``high`` is negative where a floor
+        division drops trailing elements and exceeds ``padding`` where
+        ``ceil_mode`` keeps an extra window.
+      output_spatial_shape: number of windows per spatial axis.
+      pad_value: the value padded positions hold.
+      pad_is_lowest: whether padded positions lose to every real element
+        (``pad_value=-inf``), rather than competing like real elements.
+    """
+
+    input_shape: tuple[int, ...]
+    spatial_axes: tuple[int, ...]
+    window_shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    window_dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    extent_padding: tuple[tuple[int, int], ...]
+    output_spatial_shape: tuple[int, ...]
+    pad_value: float
+    pad_is_lowest: bool
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input_shape)
+
+    @property
+    def num_window_positions(self) -> int:
+        return math.prod(self.window_shape)
+
+    @property
+    def switch_dtype(self) -> np.dtype:
+        return switch_dtype(self.num_window_positions)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        shape = list(self.input_shape)
+        for axis, size in zip(self.spatial_axes, self.output_spatial_shape):
+            shape[axis] = size
+        return tuple(shape)
+
+    @property
+    def windows_are_disjoint_blocks(self) -> bool:
+        """Windows tile the padded input exactly: one reshape splits them out."""
+        return all(
+            stride == window and dilation == 1
+            for window, stride, dilation in zip(
+                self.window_shape, self.strides, self.window_dilation
+            )
+        )
+
+    @property
+    def windows_overlap(self) -> bool:
+        """Whether some input element can belong to more than one window."""
+        return any(
+            size > 1 and dilation * (window - 1) + 1 > stride
+            for window, stride, dilation, size in zip(
+                self.window_shape,
+                self.strides,
+                self.window_dilation,
+                self.output_spatial_shape,
+            )
+        )
+
+    @property
+    def needs_no_padding(self) -> bool:
+        """Whether the windows cover only real elements (trailing ones may be
+        left out)."""
+        return all(low == 0 and high <= 0 for low, high in self.extent_padding)
+
+    def _full_rank(self, per_spatial: Sequence[Any], fill: Any) -> list[Any]:
+        full = [fill] * self.ndim
+        for axis, value in zip(self.spatial_axes, per_spatial):
+            full[axis] = value
+        return full
+
+    def extent_pad_config(self) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config from the input to the extent the windows cover."""
+        return self._full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
+
+    def window_offsets(self) -> list[tuple[int, ...]]:
+        """Offset of each window position, in row-major window order."""
+        return [
+            tuple(index * dilation for index, dilation in zip(position, self.window_dilation))
+            for position in itertools.product(*(range(w) for w in self.window_shape))
+        ]
+
+    def candidate_slice(
+        self, offsets: Sequence[int], box: Sequence[tuple[int, int]]
+    ) -> tuple[list[int], list[int], list[int], list[tuple[int, int, int]]] | None:
+        """How to gather one window position from the windows in ``box``.
+
+        ``box`` is a ``(start, stop)`` range of windows per spatial axis.
+        Returns ``(start, limit, strides, pad_config)``: ``lax.slice`` of the
+        unpadded input with the first three holds the real elements, and
+        ``lax.pad`` with ``pad_config`` adds the windows whose position lies in
+        padding. ``None`` where the position is padding in every window.
+        """
+        start, limit, config = [], [], []
+        for offset, stride, (low, _), (first, stop), (box_start, box_stop) in zip(
+            offsets, self.strides, self.extent_padding, self._real_ranges(offsets), box
+        ):
+            first = min(max(first, box_start), box_stop)
+            stop = min(max(stop, first), box_stop)
+            if first >= stop:
+                return None
+            start.append(offset + stride * first - low)
+            limit.append(offset + stride * (stop - 1) - low + 1)
+            config.append((first - box_start, box_stop - stop, 0))
+        full_limit = list(self.input_shape)
+        for axis, value in zip(self.spatial_axes, limit):
+            full_limit[axis] = value
+        return (
+            self._full_rank(start, 0),
+            full_limit,
+            self._full_rank(self.strides, 1),
+            self._full_rank(config, (0, 0, 0)),
+        )
+
+    def _real_ranges(self, offsets: Sequence[int]) -> list[tuple[int, int]]:
+        """Per spatial axis, the windows ``first <= i < stop`` whose element at
+        ``offsets`` is real rather than padding."""
+        ranges = []
+        for offset, stride, size, length, (low, _) in zip(
+            offsets,
+            self.strides,
+            self.output_spatial_shape,
+            self.spatial_shape,
+            self.extent_padding,
+        ):
+            first = min(max(-((offset - low) // stride), 0), size)
+            stop = min(max(-((offset - low - length) // stride), first), size)
+            ranges.append((first, stop))
+        return ranges
+
+    def box_shape(self, box: Sequence[tuple[int, int]]) -> tuple[int, ...]:
+        """Shape of the output part holding the windows of ``box``."""
+        shape = list(self.input_shape)
+        for axis, (start, stop) in zip(self.spatial_axes, box):
+            shape[axis] = stop - start
+        return tuple(shape)
+
+    def box_pad_config(self, box: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config growing the output part of ``box`` to the output."""
+        return self._full_rank(
+            [
+                (start, size - stop, 0)
+                for (start, stop), size in zip(box, self.output_spatial_shape)
+            ],
+            (0, 0, 0),
+        )
+
+    def box_start(self, box: Sequence[tuple[int, int]]) -> list[int]:
+        """Output index of the first window of ``box``."""
+        return self._full_rank([start for start, _ in box], 0)
+
+    @property
+    def full_box(self) -> tuple[tuple[int, int], ...]:
+        return tuple((0, size) for size in self.output_spatial_shape)
+
+    def interior_box(self) -> tuple[tuple[int, int], ...] | None:
+        """The windows that hold no padded position at all, per spatial axis;
+        ``None`` where some axis has none."""
+        box = []
+        for axis_index, size in enumerate(self.output_spatial_shape):
+            first, stop = 0, size
+            for offsets in self.window_offsets():
+                axis_first, axis_stop = self._real_ranges(offsets)[axis_index]
+                first, stop = max(first, axis_first), min(stop, axis_stop)
+            if first >= stop:
+                return None
+            box.append((first, stop))
+        return tuple(box)
+
+    def border_boxes(
+        self, interior: Sequence[tuple[int, int]]
+    ) -> list[tuple[tuple[int, int], ...]]:
+        """Boxes that together cover every window outside ``interior``: per
+        axis, the slabs before and after it (corners are covered twice)."""
+        boxes = []
+        for axis_index, (start, stop) in enumerate(interior):
+            for slab in ((0, start), (stop, self.output_spatial_shape[axis_index])):
+                if slab[0] < slab[1]:
+                    box = list(self.full_box)
+                    box[axis_index] = slab
+                    boxes.append(tuple(box))
+        return boxes
+
+    @property
+    def spatial_shape(self) -> tuple[int, ...]:
+        return tuple(self.input_shape[axis] for axis in self.spatial_axes)
+
+    def route_pad_config(self, offsets: Sequence[int]) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config sending an output-shaped array back to the input
+        positions one window position covers; padded positions are cropped."""
+        config = []
+        for offset, stride, size, length, (low, _) in zip(
+            offsets,
+            self.strides,
+            self.output_spatial_shape,
+            self.spatial_shape,
+            self.extent_padding,
+        ):
+            start = offset - low
+            config.append((start, length - start - stride * (size - 1) - 1, stride - 1))
+        return self._full_rank(config, (0, 0, 0))
+
+    @property
+    def padded_extent_shape(self) -> tuple[int, ...]:
+        shape = list(self.input_shape)
+        for axis, (low, high) in zip(self.spatial_axes, self.extent_padding):
+            shape[axis] += low + high
+        return tuple(shape)
+
+    @property
+    def blocks_shape(self) -> tuple[int, ...]:
+        """Extent-padded shape with every spatial axis split into
+        ``(windows, window)``; only for disjoint blocks."""
+        shape: list[int] = []
+        spatial = dict(zip(self.spatial_axes, zip(self.output_spatial_shape, self.window_shape)))
+        for axis, size in enumerate(self.input_shape):
+            shape.extend(spatial.get(axis, (size,)))
+        return tuple(shape)
+
+    def block_window_axes(self) -> tuple[int, ...]:
+        """Axes of :attr:`blocks_shape` that index a position inside a window."""
+        axes, position = [], 0
+        for axis in range(self.ndim):
+            if axis in self.spatial_axes:
+                axes.append(position + 1)
+                position += 2
+            else:
+                position += 1
+        return tuple(axes)
+
+    def real_position_masks(self, box: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """Per window position, which windows of ``box`` see a real element
+        there, broadcastable to the box; ``None`` where all of them do."""
+        masks: list[np.ndarray | None] = []
+        for offsets in self.window_offsets():
+            per_axis = [
+                (np.arange(box_start, box_stop) >= first) & (np.arange(box_start, box_stop) < stop)
+                for (first, stop), (box_start, box_stop) in zip(self._real_ranges(offsets), box)
+            ]
+            if all(mask.all() for mask in per_axis):
+                masks.append(None)
+                continue
+            mask = np.ones((), dtype=bool)
+            for axis_mask in per_axis:
+                mask = np.logical_and.outer(mask, axis_mask)
+            masks.append(mask.reshape(self._full_rank(mask.shape, 1)))
+        return masks
+
+
+def _positive_ints(name: str, value: Any, length: int) -> tuple[int, ...]:
+    if value is None:
+        return (1,) * length
+    if _is_int(value):
+        values = (operator.index(value),) * length
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        if not all(_is_int(v) for v in value):
+            raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}")
+        values = tuple(operator.index(v) for v in value)
+    else:
+        raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}")
+    if len(values) != length:
+        raise ValueError(f"{name} must have one entry per window dim ({length}); got {value!r}")
+    if any(v <= 0 for v in values):
+        raise ValueError(f"{name} entries must be positive; got {value!r}")
+    return values
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _padding_pairs(
+    padding: Any,
+    spatial_shape: tuple[int, ...],
+    window_shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    window_dilation: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    d = len(window_shape)
+    if isinstance(padding, str):
+        if padding.upper() == "VALID":
+            return ((0, 0),) * d
+        if padding.upper() == "SAME":
+            # As lax.padtype_to_pads on the dilated window: ceil(L / s) outputs,
+            # the odd element of padding on the high side.
+            pairs = []
+            for length, window, stride, dilation in zip(
+                spatial_shape, window_shape, strides, window_dilation
+            ):
+                span = dilation * (window - 1) + 1
+                total = max((-(-length // stride) - 1) * stride + span - length, 0)
+                pairs.append((total // 2, total - total // 2))
+            return tuple(pairs)
+        raise ValueError(f"padding string must be 'VALID' or 'SAME'; got {padding!r}")
+    if _is_int(padding):
+        pairs = ((operator.index(padding),) * 2,) * d
+    elif isinstance(padding, Sequence):
+        if len(padding) != d:
+            raise ValueError(f"padding must have one entry per window dim ({d}); got {padding!r}")
+        pairs_list = []
+        for entry in padding:
+            if _is_int(entry):
+                pairs_list.append((operator.index(entry),) * 2)
+            elif (
+                isinstance(entry, Sequence)
+                and not isinstance(entry, str)
+                and len(entry) == 2
+                and all(_is_int(v) for v in entry)
+            ):
+                pairs_list.append(tuple(operator.index(v) for v in entry))
+            else:
+                raise TypeError(
+                    f"padding entries must be ints or (low, high) pairs of ints; got {padding!r}"
+                )
+        pairs = tuple(pairs_list)
+    else:
+        raise TypeError(
+            "padding must be 'VALID', 'SAME', an int, a sequence of ints or a "
+            f"sequence of (low, high) pairs; got {padding!r}"
+        )
+    if any(v < 0 for pair in pairs for v in pair):
+        raise ValueError(f"padding must be non-negative; got {padding!r}")
+    return pairs
+
+
+def _spatial_axes(ndim: int, d: int, channel_axis: Any) -> tuple[int, ...]:
+    if channel_axis is None:
+        if d > ndim:
+            raise ValueError(f"window_shape has {d} dims but the input has only {ndim} axes")
+        return tuple(range(ndim - d, ndim))
+    if not _is_int(channel_axis):
+        raise TypeError(f"channel_axis must be an int or None; got {channel_axis!r}")
+    if d + 1 > ndim:
+        raise ValueError(
+            f"window_shape has {d} dims, so the input needs at least {d + 1} axes "
+            f"(spatial and channel_axis={channel_axis}); it has {ndim}. Pass "
+            "channel_axis=None for input without a feature axis."
+        )
+    if not -ndim <= channel_axis < ndim:
+        raise ValueError(
+            f"channel_axis={channel_axis} is out of range for an input with {ndim} axes"
+        )
+    channel = channel_axis % ndim
+    if channel == ndim - 1:
+        return tuple(range(ndim - 1 - d, ndim - 1))
+    if channel < ndim - d:
+        return tuple(range(ndim - d, ndim))
+    raise ValueError(
+        f"channel_axis={channel_axis} lies inside the {d} spatial axes of an input "
+        f"with {ndim} axes; it must be the last axis or precede the last {d} axes"
+    )
+
+
+def _output_size(
+    length: int, window: int, stride: int, dilation: int, low: int, high: int, ceil_mode: bool
+) -> int:
+    # PyTorch's rule: round the window count up in ceil mode, but drop a last
+    # window that would start in the right padding.
+    span = dilation * (window - 1) + 1
+    room = length + low + high - span
+    if ceil_mode:
+        count = -(-room // stride) + 1
+        if (count - 1) * stride >= length + low:
+            count -= 1
+        return count
+    return room // stride + 1
+
+
+def _pad_value(pad_value: Any, dtype: np.dtype) -> tuple[float, bool]:
+    if isinstance(pad_value, (bool, np.bool_)) or not isinstance(pad_value, numbers.Real):
+        raise TypeError(f"pad_value must be a real number; got {pad_value!r}")
+    value = float(pad_value)
+    if value == -math.inf:
+        return value, True
+    if not jax.numpy.issubdtype(dtype, jax.numpy.floating):
+        if dtype == np.bool_:
+            representable = value in (0.0, 1.0)
+        else:
+            info = np.iinfo(dtype)
+            representable = value.is_integer() and info.min <= value <= info.max
+        if not representable:
+            raise ValueError(
+                f"pad_value={pad_value!r} is not representable in the input dtype {dtype}"
+            )
+    return value, False
+
+
+def pool_geometry(
+    shape: Sequence[int],
+    dtype: Any,
+    window_shape: Any,
+    strides: Any = None,
+    padding: Any = "VALID",
+    *,
+    window_dilation: Any = None,
+    ceil_mode: bool = False,
+    channel_axis: Any = -1,
+    pad_value: Any = -math.inf,
+) -> PoolGeometry:
+    """Validates pooling arguments and returns their :class:`PoolGeometry`.
+
+    Raises:
+      TypeError: an argument of the wrong type.
+      ValueError: an argument of the right type with a bad value.
+    """
+    if _is_int(window_shape) or not isinstance(window_shape, Sequence):
+        raise TypeError(
+            "window_shape must be a sequence of ints, one per spatial dim (it sets "
+            f"how many dims are pooled); got {window_shape!r}"
+        )
+    if len(window_shape) == 0:
+        raise ValueError("window_shape must have at least one entry; got ()")
+    d = len(window_shape)
+    windows = _positive_ints("window_shape", window_shape, d)
+    stride_values = _positive_ints("strides", strides, d)
+    dilations = _positive_ints("window_dilation", window_dilation, d)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be a bool; got {ceil_mode!r}")
+    shape = tuple(shape)
+    axes = _spatial_axes(len(shape), d, channel_axis)
+    spatial_shape = tuple(shape[axis] for axis in axes)
+    pairs = _padding_pairs(padding, spatial_shape, windows, stride_values, dilations)
+    value, pad_is_lowest = _pad_value(pad_value, np.dtype(dtype))
+
+    outputs, extent = [], []
+    for length, window, stride, dilation, (low, high) in zip(
+        spatial_shape, windows, stride_values, dilations, pairs
+    ):
+        size = _output_size(length, window, stride, dilation, low, high, bool(ceil_mode))
+        if size < 1:
+            raise ValueError(
+                f"the output would be empty: an input of spatial shape {spatial_shape} "
+                f"with padding {pairs} is smaller than window_shape={windows} "
+                f"with window_dilation={dilations}"
+            )
+        outputs.append(size)
+        covered = stride * (size - 1) + dilation * (window - 1) + 1
+        extent.append((low, covered - length - low))
+    return PoolGeometry(
+        input_shape=shape,
+        spatial_axes=axes,
+        window_shape=windows,
+        strides=stride_values,
+        window_dilation=dilations,
+        padding=pairs,
+        extent_padding=tuple(extent),
+        output_spatial_shape=tuple(outputs),
+        pad_value=value,
+        pad_is_lowest=pad_is_lowest,
+    )
