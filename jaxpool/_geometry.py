@@ -58,7 +58,7 @@ class PoolGeometry:
     padding: tuple[tuple[int, int], ...]
     extent_padding: tuple[tuple[int, int], ...]
     output_spatial_shape: tuple[int, ...]
-    pad_value: float
+    pad_value: float | int
     pad_is_lowest: bool
 
     @property
@@ -293,14 +293,22 @@ class PoolGeometry:
         return masks
 
 
+def _as_sequence(value: Any) -> Any:
+    """A 1-D NumPy array of settings reads as the sequence it holds."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
+    return value
+
+
 def _positive_ints(name: str, value: Any, length: int) -> tuple[int, ...]:
+    value = _as_sequence(value)
     if value is None:
         return (1,) * length
     if _is_int(value):
         values = (operator.index(value),) * length
     elif isinstance(value, Sequence) and not isinstance(value, str):
         if not all(_is_int(v) for v in value):
-            raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}")
+            raise TypeError(f"{name} entries must be ints; got {value!r}")
         values = tuple(operator.index(v) for v in value)
     else:
         raise TypeError(f"{name} must be an int or a sequence of ints; got {value!r}")
@@ -412,22 +420,31 @@ def _output_size(
     return room // stride + 1
 
 
-def _pad_value(pad_value: Any, dtype: np.dtype) -> tuple[float, bool]:
+def _pad_value(pad_value: Any, dtype: np.dtype) -> tuple[float | int, bool]:
+    """The pad value as a hashable Python number, and whether it is ``-inf``."""
     if isinstance(pad_value, (bool, np.bool_)) or not isinstance(pad_value, numbers.Real):
         raise TypeError(f"pad_value must be a real number; got {pad_value!r}")
-    value = float(pad_value)
-    if value == -math.inf:
-        return value, True
-    if not jax.numpy.issubdtype(dtype, jax.numpy.floating):
-        if dtype == np.bool_:
-            representable = value in (0.0, 1.0)
-        else:
-            info = np.iinfo(dtype)
-            representable = value.is_integer() and info.min <= value <= info.max
-        if not representable:
-            raise ValueError(
-                f"pad_value={pad_value!r} is not representable in the input dtype {dtype}"
-            )
+    if float(pad_value) == -math.inf:
+        return -math.inf, True
+    if jax.numpy.issubdtype(dtype, jax.numpy.floating):
+        value = float(pad_value)
+        if math.isfinite(value) and not np.isfinite(np.asarray(value).astype(dtype)):
+            raise ValueError(f"pad_value={pad_value!r} overflows the input dtype {dtype}")
+        return value, False
+    # Integers stay Python ints: float64 cannot hold every int64.
+    if isinstance(pad_value, numbers.Integral):
+        value = int(pad_value)
+    elif float(pad_value).is_integer():
+        value = int(float(pad_value))
+    else:
+        value = None
+    if dtype == np.bool_:
+        representable = value in (0, 1)
+    else:
+        info = np.iinfo(dtype)
+        representable = value is not None and int(info.min) <= value <= int(info.max)
+    if not representable:
+        raise ValueError(f"pad_value={pad_value!r} is not representable in the input dtype {dtype}")
     return value, False
 
 
@@ -449,13 +466,14 @@ def pool_geometry(
       TypeError: an argument of the wrong type.
       ValueError: an argument of the right type with a bad value.
     """
+    window_shape = _as_sequence(window_shape)
     if _is_int(window_shape) or not isinstance(window_shape, Sequence):
         raise TypeError(
             "window_shape must be a sequence of ints, one per spatial dim (it sets "
             f"how many dims are pooled); got {window_shape!r}"
         )
     if len(window_shape) == 0:
-        raise ValueError("window_shape must have at least one entry; got ()")
+        raise ValueError(f"window_shape must have at least one entry; got {window_shape!r}")
     d = len(window_shape)
     windows = _positive_ints("window_shape", window_shape, d)
     stride_values = _positive_ints("strides", strides, d)

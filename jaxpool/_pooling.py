@@ -163,7 +163,9 @@ def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Arr
 
 def _pool_fwd(inputs, geometry):
     values, switches = values_and_switches(inputs, geometry)
-    return (values, switches), switches
+    # Write the switches once: otherwise XLA fuses the whole selection into
+    # the backward loop and redoes it for every input element (2x slower).
+    return (values, switches), lax.optimization_barrier(switches)
 
 
 def _pool_bwd(geometry, switches, cotangents):
