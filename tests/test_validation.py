@@ -1,0 +1,534 @@
+"""Argument validation of jaxpool.max_pool and jaxpool.max_pool_with_argmax.
+
+Every bad argument must raise ``TypeError`` (wrong type) or ``ValueError``
+(right type, bad value) with a message that names the argument and, where
+practical, echoes the bad value. Every accepted spelling must pool to the
+shape worked out by hand here (never by asking the library's internals).
+"""
+
+import math
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxpool
+
+# NHWC: batch 2, spatial 5 x 7, 3 channels.
+X = np.zeros((2, 5, 7, 3), np.float32)
+
+
+@pytest.fixture(
+    params=[jaxpool.max_pool, jaxpool.max_pool_with_argmax],
+    ids=["max_pool", "max_pool_with_argmax"],
+)
+def pool(request):
+    """Both public entry points validate the same way."""
+    return request.param
+
+
+def _names(name, value):
+    """A regex: the argument's name, later the repr of the bad value."""
+    return f"{re.escape(name)}.*{re.escape(repr(value))}"
+
+
+def _random(shape, dtype=np.float32, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _shapes(inputs, *args, **kwargs):
+    """Output shape of max_pool, traced abstractly (validation runs, nothing
+    compiles); max_pool_with_argmax must agree with it."""
+    inputs = jnp.asarray(inputs)
+    values = jax.eval_shape(lambda x: jaxpool.max_pool(x, *args, **kwargs), inputs)
+    argmax_values, switches = jax.eval_shape(
+        lambda x: jaxpool.max_pool_with_argmax(x, *args, **kwargs), inputs
+    )
+    assert values.dtype == inputs.dtype
+    assert argmax_values.shape == switches.shape == values.shape
+    return values.shape
+
+
+# --------------------------------------------------------------------------
+# window_shape, strides, window_dilation
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [(0, 2), (2, 0), (-1, 2), (2, -3), (0, 0)])
+def test_window_shape_entries_must_be_positive(pool, value):
+    with pytest.raises(ValueError, match=_names("window_shape", value)):
+        pool(X, value)
+
+
+@pytest.mark.parametrize("name", ["strides", "window_dilation"])
+@pytest.mark.parametrize("value", [0, -1, (1, 0), (0, 1), (-2, 1), (1, -1)])
+def test_strides_and_dilation_entries_must_be_positive(pool, name, value):
+    with pytest.raises(ValueError, match=_names(name, value)):
+        pool(X, (2, 2), **{name: value})
+
+
+@pytest.mark.parametrize("value", [2, np.int64(2), 2.0, None])
+def test_window_shape_must_be_a_sequence(pool, value):
+    with pytest.raises(TypeError, match=_names("window_shape", value)):
+        pool(X, value)
+
+
+@pytest.mark.parametrize("value", [(2.0, 2), (2, "2"), (2, True), (2, None), "22"])
+def test_window_shape_entries_must_be_ints(pool, value):
+    with pytest.raises(TypeError, match=_names("window_shape", value)):
+        pool(X, value)
+
+
+@pytest.mark.parametrize("value", [(), []], ids=["tuple", "list"])
+def test_window_shape_must_not_be_empty(pool, value):
+    with pytest.raises(ValueError, match=_names("window_shape", value)):
+        pool(X, value)
+
+
+@pytest.mark.parametrize("name", ["strides", "window_dilation"])
+@pytest.mark.parametrize("value", [(1,), (1, 1, 1), ()])
+def test_strides_and_dilation_must_have_one_entry_per_window_dim(pool, name, value):
+    with pytest.raises(ValueError, match=_names(name, value)):
+        pool(X, (2, 2), **{name: value})
+
+
+@pytest.mark.parametrize("name", ["strides", "window_dilation"])
+@pytest.mark.parametrize("value", [1.0, "2", True, (1, 2.0), (1, "1"), (1, True)])
+def test_strides_and_dilation_must_be_ints(pool, name, value):
+    with pytest.raises(TypeError, match=_names(name, value)):
+        pool(X, (2, 2), **{name: value})
+
+
+# --------------------------------------------------------------------------
+# How many axes the input needs; channel_axis
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, window_shape",
+    [
+        ((2, 5, 7, 3), (2, 2, 2, 2)),  # 4 window dims + channel need 5 axes
+        ((5, 7, 3), (2, 2, 2)),
+        ((5, 3), (2, 2)),
+    ],
+)
+def test_window_shape_too_long_with_channel_axis(pool, shape, window_shape):
+    d = len(window_shape)
+    pattern = rf"window_shape has {d} dims.*channel_axis=-1.*has {len(shape)}"
+    with pytest.raises(ValueError, match=pattern):
+        pool(np.zeros(shape, np.float32), window_shape, channel_axis=-1)
+
+
+@pytest.mark.parametrize(
+    "shape, window_shape",
+    [((5, 7), (2, 2, 2)), ((5,), (2, 2)), ((2, 5, 7, 3), (1, 2, 2, 2, 2))],
+)
+def test_window_shape_too_long_without_channel_axis(pool, shape, window_shape):
+    pattern = rf"window_shape has {len(window_shape)} dims.*only {len(shape)} axes"
+    with pytest.raises(ValueError, match=pattern):
+        pool(np.zeros(shape, np.float32), window_shape, channel_axis=None)
+
+
+@pytest.mark.parametrize("channel_axis", [4, 5, -5, -100])
+def test_channel_axis_out_of_range(pool, channel_axis):
+    pattern = rf"channel_axis={channel_axis}.*out of range.*4 axes"
+    with pytest.raises(ValueError, match=pattern):
+        pool(X, (2, 2), channel_axis=channel_axis)
+
+
+@pytest.mark.parametrize(
+    "shape, window_shape, channel_axis",
+    [
+        ((2, 3, 5, 7), (2, 2), 2),
+        ((2, 3, 5, 7), (2, 2), -2),
+        ((2, 3, 5, 7, 4), (2, 2, 2), 3),
+        ((2, 3, 5, 7, 4), (2, 2, 2), 2),
+        ((5, 7, 3), (2, 2), 1),
+    ],
+)
+def test_channel_axis_inside_the_spatial_axes(pool, shape, window_shape, channel_axis):
+    pattern = rf"channel_axis={channel_axis}.*spatial"
+    with pytest.raises(ValueError, match=pattern):
+        pool(np.zeros(shape, np.float32), window_shape, channel_axis=channel_axis)
+
+
+@pytest.mark.parametrize("channel_axis", [1.0, "1", True, (1,), np.float32(1.0)])
+def test_channel_axis_must_be_an_int_or_none(pool, channel_axis):
+    with pytest.raises(TypeError, match=_names("channel_axis", channel_axis)):
+        pool(X, (2, 2), channel_axis=channel_axis)
+
+
+# --------------------------------------------------------------------------
+# padding
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("padding", ["FULL", "", "CIRCULAR", "VALID ", "SAME_LOWER"])
+def test_padding_string_must_be_valid_or_same(pool, padding):
+    with pytest.raises(ValueError, match=_names("padding", padding)):
+        pool(X, (2, 2), padding=padding)
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        (1,),
+        (1, 1, 1),
+        [],
+        ((1, 1),),
+        ((1, 1), (1, 1), (1, 1)),
+        [(0, 1)],
+    ],
+)
+def test_padding_must_have_one_entry_per_window_dim(pool, padding):
+    with pytest.raises(ValueError, match=_names("padding", padding)):
+        pool(X, (2, 2), padding=padding)
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        -1,
+        (1, -1),
+        (-1, 0),
+        ((0, -1), (0, 0)),
+        ((0, 0), (-2, 1)),
+        (1, (0, -1)),
+    ],
+)
+def test_padding_must_be_non_negative(pool, padding):
+    with pytest.raises(ValueError, match=_names("padding", padding)):
+        pool(X, (2, 2), padding=padding)
+
+
+@pytest.mark.parametrize(
+    "padding",
+    [
+        ((1, 2, 3), (0, 0)),
+        ((1,), (0, 0)),
+        ("a", 1),
+        ((1, "a"), (0, 0)),
+        ("ab", (0, 0)),
+        (1.5, 1),
+        ((1.0, 1), (0, 0)),
+        (True, 1),
+        (None, 1),
+    ],
+)
+def test_padding_entries_of_a_wrong_type(pool, padding):
+    with pytest.raises(TypeError, match=_names("padding", padding)):
+        pool(X, (2, 2), padding=padding)
+
+
+@pytest.mark.parametrize("padding", [1.0, None, True, {0: 1}])
+def test_padding_of_a_wrong_type(pool, padding):
+    with pytest.raises(TypeError, match=_names("padding", padding)):
+        pool(X, (2, 2), padding=padding)
+
+
+# --------------------------------------------------------------------------
+# Empty output
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "window_shape, kwargs, pattern",
+    [
+        ((6, 2), {}, r"empty.*window_shape=\(6, 2\)"),
+        ((2, 8), {}, r"empty.*window_shape=\(2, 8\)"),
+        ((8, 2), {"padding": ((1, 1), (0, 0))}, r"empty.*window_shape=\(8, 2\)"),
+        ((2, 8), {"padding": "VALID", "strides": 3}, r"empty.*window_shape=\(2, 8\)"),
+        ((3, 3), {"window_dilation": (3, 1)}, r"empty.*window_dilation=\(3, 1\)"),
+        ((6, 2), {"ceil_mode": True}, r"empty.*window_shape=\(6, 2\)"),
+    ],
+)
+def test_empty_output_is_an_error(pool, window_shape, kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        pool(X, window_shape, **kwargs)
+
+
+def test_empty_spatial_axis_without_padding_is_an_error(pool):
+    with pytest.raises(ValueError, match=r"empty.*\(0, 7\)"):
+        pool(np.zeros((2, 0, 7, 3), np.float32), (1, 1))
+
+
+# --------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inputs, type_name",
+    [
+        (X.tolist(), "list"),
+        ("abc", "str"),
+        (None, "NoneType"),
+        (1.0, "float"),
+        ((((1.0,),),), "tuple"),
+    ],
+    ids=["list", "str", "None", "float", "tuple"],
+)
+def test_inputs_must_be_an_array(pool, inputs, type_name):
+    with pytest.raises(TypeError, match=rf"inputs.*\b{type_name}\b"):
+        pool(inputs, (1, 1), channel_axis=None)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("as_jax", [False, True], ids=["numpy", "jax"])
+def test_complex_inputs_are_rejected(pool, dtype, as_jax):
+    inputs = np.zeros((2, 5, 7, 3), dtype)
+    if as_jax:
+        inputs = jnp.asarray(inputs)
+    with pytest.raises(TypeError, match=r"inputs.*complex"):
+        pool(inputs, (2, 2))
+
+
+# --------------------------------------------------------------------------
+# pad_value
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pad_value", ["0", "-inf", 1j, complex(0.0, 0.0), True, False, np.True_, None, (0.0,)]
+)
+def test_pad_value_must_be_a_real_number(pool, pad_value):
+    with pytest.raises(TypeError, match=_names("pad_value", pad_value)):
+        pool(X, (2, 2), padding=1, pad_value=pad_value)
+
+
+@pytest.mark.parametrize(
+    "dtype, pad_value",
+    [
+        (np.int8, 0.5),
+        (np.int8, 1e10),
+        (np.int8, 128),
+        (np.int8, -129),
+        (np.int8, math.inf),
+        (np.int8, math.nan),
+        (np.uint8, -1),
+        (np.uint8, 256),
+        (np.uint8, 0.5),
+        (np.int32, 2.0**31),
+        (np.int32, -1.5),
+        (np.bool_, 0.5),
+        (np.bool_, 2),
+        (np.bool_, -1),
+    ],
+)
+def test_pad_value_must_be_representable_in_an_integer_dtype(pool, dtype, pad_value):
+    inputs = np.zeros((2, 5, 7, 3), dtype)
+    pattern = rf"pad_value={re.escape(repr(pad_value))}.*{np.dtype(dtype).name}"
+    with pytest.raises(ValueError, match=pattern):
+        pool(inputs, (2, 2), padding=1, pad_value=pad_value)
+
+
+@pytest.mark.parametrize(
+    "dtype, pad_value, expected",
+    [
+        (np.int8, 127, 127),
+        (np.int8, -128, -128),
+        (np.int8, 3.0, 3),
+        (np.int8, np.int8(-7), -7),
+        (np.int8, np.float32(5.0), 5),
+        (np.int8, 0, 0),
+        (np.int8, -math.inf, -128),
+        (np.uint8, 255, 255),
+        (np.uint8, -math.inf, 0),
+        (np.int32, 2**31 - 1, 2**31 - 1),
+        (np.uint32, 2**32 - 1, 2**32 - 1),
+        (np.bool_, 1, True),
+        (np.bool_, 0.0, False),
+    ],
+)
+def test_representable_pad_value_is_used_for_integer_inputs(dtype, pad_value, expected):
+    # A 1x1 window over one element padded by one on every side: the eight
+    # border outputs see only padding, so they hold pad_value.
+    inputs = np.zeros((1, 1, 1, 1), dtype)
+    out = jaxpool.max_pool(inputs, (1, 1), padding=1, pad_value=pad_value)
+    assert out.shape == (1, 3, 3, 1)
+    assert out.dtype == inputs.dtype
+    out = np.asarray(out)
+    assert out[0, 0, 0, 0] == expected
+    assert out[0, 1, 1, 0] == 0
+
+
+def _enable_x64():
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64  # older JAX
+
+    return enable_x64(True)
+
+
+@pytest.mark.parametrize(
+    "dtype, pad_value",
+    [
+        (np.int64, 2**63 - 1),
+        (np.int64, -(2**63)),
+        (np.int64, 2**53 + 1),
+        (np.uint64, 2**64 - 1),
+        (np.uint64, 2**53 + 1),
+    ],
+    ids=["int64-max", "int64-min", "int64-2**53+1", "uint64-max", "uint64-2**53+1"],
+)
+def test_64_bit_integer_pad_value_is_exact(dtype, pad_value):
+    # Every value of a 64-bit dtype is representable in it; a pad_value must
+    # be neither rejected nor rounded through float64.
+    with _enable_x64():
+        inputs = jnp.zeros((1, 1, 1, 1), dtype)
+        assert inputs.dtype == dtype
+        out = jaxpool.max_pool(inputs, (1, 1), padding=1, pad_value=pad_value)
+        assert int(out[0, 0, 0, 0]) == pad_value
+
+
+# --------------------------------------------------------------------------
+# ceil_mode
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ceil_mode", [1, 0, 1.0, "yes", None, "False"])
+def test_ceil_mode_must_be_a_bool(pool, ceil_mode):
+    with pytest.raises(TypeError, match=_names("ceil_mode", ceil_mode)):
+        pool(X, (2, 2), ceil_mode=ceil_mode)
+
+
+# --------------------------------------------------------------------------
+# Accepted spellings, with output shapes worked out by hand.
+# Output size per axis, floor mode: (L + low + high - (d * (w - 1) + 1)) // s + 1
+# --------------------------------------------------------------------------
+
+
+def test_numpy_ints_as_window_strides_and_dilation_entries():
+    # H: (5 - 2) // 1 + 1 = 4; W: (7 - 3) // 2 + 1 = 3.
+    shape = _shapes(X, (np.int64(2), np.int32(3)), strides=(np.int64(1), np.int16(2)))
+    assert shape == (2, 4, 3, 3)
+    # Dilation 2 on W: span 5, (7 - 5) // 1 + 1 = 3.
+    shape = _shapes(X, [np.int8(2), np.uint8(3)], window_dilation=(np.int64(1), np.int64(2)))
+    assert shape == (2, 4, 3, 3)
+
+
+def test_numpy_ints_as_scalar_strides_padding_and_channel_axis():
+    # padding 1: H: (5 + 2 - 2) // 2 + 1 = 3; W: (7 + 2 - 3) // 2 + 1 = 4.
+    shape = _shapes(X, (2, 3), strides=np.int64(2), padding=np.int32(1))
+    assert shape == (2, 3, 4, 3)
+    nchw = np.zeros((2, 3, 5, 7), np.float32)
+    assert _shapes(nchw, (2, 3), channel_axis=np.int64(1)) == (2, 3, 4, 5)
+    assert _shapes(X, (2, 3), ceil_mode=np.bool_(False)) == (2, 4, 5, 3)
+
+
+def test_padding_as_an_int():
+    # H: (5 + 2 - 2) // 2 + 1 = 3; W: (7 + 2 - 3) // 3 + 1 = 3.
+    assert _shapes(X, (2, 3), strides=(2, 3), padding=1) == (2, 3, 3, 3)
+    assert _shapes(X, (2, 3), padding=0) == (2, 4, 5, 3)
+
+
+def test_padding_as_per_dim_ints():
+    # H: (5 + 4 - 2) // 1 + 1 = 8; W: (7 - 3) // 1 + 1 = 5.
+    assert _shapes(X, (2, 3), padding=(2, 0)) == (2, 8, 5, 3)
+    assert _shapes(X, (2, 3), padding=[2, 0]) == (2, 8, 5, 3)
+
+
+def test_padding_as_low_high_pairs():
+    # H: (5 + 1 - 2) // 2 + 1 = 3; W: (7 + 2 - 3) // 2 + 1 = 4.
+    expected = (2, 3, 4, 3)
+    assert _shapes(X, (2, 3), strides=2, padding=((0, 1), (2, 0))) == expected
+    assert _shapes(X, (2, 3), strides=2, padding=[[0, 1], [2, 0]]) == expected
+    # A pair and a symmetric int mixed: H (5 + 2 - 2) // 2 + 1 = 3.
+    assert _shapes(X, (2, 3), strides=2, padding=(1, (2, 0))) == expected
+
+
+def test_padding_spellings_agree():
+    x = _random((2, 5, 7, 3))
+    as_pairs = jaxpool.max_pool(x, (2, 3), strides=2, padding=((1, 1), (2, 2)))
+    np.testing.assert_array_equal(jaxpool.max_pool(x, (2, 3), strides=2, padding=(1, 2)), as_pairs)
+    as_pairs = jaxpool.max_pool(x, (2, 3), strides=2, padding=((1, 1), (1, 1)))
+    np.testing.assert_array_equal(jaxpool.max_pool(x, (2, 3), strides=2, padding=1), as_pairs)
+    np.testing.assert_array_equal(
+        jaxpool.max_pool(x, (2, 3), padding=0), jaxpool.max_pool(x, (2, 3), padding="VALID")
+    )
+
+
+@pytest.mark.parametrize("spelling", ["SAME", "same", "Same", "sAmE"])
+def test_same_padding_is_case_insensitive(spelling):
+    # ceil(L / s): H ceil(5 / 2) = 3, W ceil(7 / 2) = 4; stride 1 keeps the size.
+    assert _shapes(X, (2, 3), strides=2, padding=spelling) == (2, 3, 4, 3)
+    assert _shapes(X, (2, 3), padding=spelling) == (2, 5, 7, 3)
+    x = _random((2, 5, 7, 3))
+    np.testing.assert_array_equal(
+        jaxpool.max_pool(x, (2, 3), strides=2, padding=spelling),
+        jaxpool.max_pool(x, (2, 3), strides=2, padding="SAME"),
+    )
+
+
+@pytest.mark.parametrize("spelling", ["VALID", "valid", "Valid"])
+def test_valid_padding_is_case_insensitive(spelling):
+    # H: (5 - 2) // 2 + 1 = 2; W: (7 - 3) // 2 + 1 = 3.
+    assert _shapes(X, (2, 3), strides=2, padding=spelling) == (2, 2, 3, 3)
+    x = _random((2, 5, 7, 3))
+    np.testing.assert_array_equal(
+        jaxpool.max_pool(x, (2, 3), strides=2, padding=spelling),
+        jaxpool.max_pool(x, (2, 3), strides=2, padding="VALID"),
+    )
+
+
+@pytest.mark.parametrize("channel_axis", [1, -3])
+def test_channel_axis_1_pools_the_last_two_axes_of_nchw(channel_axis):
+    nhwc = _random((2, 5, 7, 3))
+    nchw = np.transpose(nhwc, (0, 3, 1, 2))
+    # H: (5 - 2) // 1 + 1 = 4; W: (7 - 3) // 2 + 1 = 3; C stays at axis 1.
+    out = jaxpool.max_pool(nchw, (2, 3), strides=(1, 2), channel_axis=channel_axis)
+    assert out.shape == (2, 3, 4, 3)
+    assert _shapes(nchw, (2, 3), strides=(1, 2), channel_axis=channel_axis) == (2, 3, 4, 3)
+    expected = jaxpool.max_pool(nhwc, (2, 3), strides=(1, 2))
+    np.testing.assert_array_equal(out, np.transpose(expected, (0, 3, 1, 2)))
+
+
+def test_channel_axis_0_with_a_chw_input():
+    assert _shapes(np.zeros((3, 5, 7), np.float32), (2, 3), channel_axis=0) == (3, 4, 5)
+
+
+def test_channel_axis_none():
+    # (5, 7) is all spatial; (2, 5, 7) has a batch axis and no channels.
+    assert _shapes(np.zeros((5, 7), np.float32), (2, 3), (1, 2), channel_axis=None) == (4, 3)
+    shape = _shapes(np.zeros((2, 5, 7), np.float32), (2, 3), (1, 2), channel_axis=None)
+    assert shape == (2, 4, 3)
+    x = _random((2, 5, 7))
+    np.testing.assert_array_equal(
+        jaxpool.max_pool(x, (2, 3), channel_axis=None),
+        jaxpool.max_pool(x[..., None], (2, 3))[..., 0],
+    )
+
+
+def test_no_batch_axes():
+    # An HWC input: the default channel_axis=-1 needs no leading batch axis.
+    assert _shapes(np.zeros((5, 7, 3), np.float32), (2, 3), strides=(1, 2)) == (4, 3, 3)
+
+
+def test_several_batch_axes():
+    x = np.zeros((2, 2, 5, 7, 3), np.float32)
+    assert _shapes(x, (2, 3), strides=(1, 2)) == (2, 2, 4, 3, 3)
+    x = np.zeros((1, 2, 2, 3, 5, 7), np.float32)
+    assert _shapes(x, (2, 3), strides=(1, 2), channel_axis=3) == (1, 2, 2, 3, 4, 3)
+
+
+def test_zero_size_batch_axis():
+    assert _shapes(np.zeros((0, 5, 7, 3), np.float32), (2, 3)) == (0, 4, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "shape, window_shape, expected",
+    [
+        ((2, 5, 3), (2,), (2, 4, 3)),
+        ((1, 4, 5, 6, 2), (2, 2, 3), (1, 3, 4, 4, 2)),
+    ],
+)
+def test_one_and_three_window_dims(shape, window_shape, expected):
+    assert _shapes(np.zeros(shape, np.float32), window_shape) == expected
+
+
+def test_jax_integer_and_bool_inputs_are_accepted():
+    assert _shapes(jnp.zeros((2, 5, 7, 3)), (2, 3)) == (2, 4, 5, 3)
+    assert _shapes(np.zeros((2, 5, 7, 3), np.int8), (2, 3)) == (2, 4, 5, 3)
+    assert _shapes(np.zeros((2, 5, 7, 3), np.bool_), (2, 3)) == (2, 4, 5, 3)
