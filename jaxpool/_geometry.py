@@ -191,6 +191,16 @@ class PoolGeometry:
             (0, 0, 0),
         )
 
+    def output_to_input_pad_config(self) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config turning an output-shaped array input-shaped."""
+        return self._full_rank(
+            [
+                (0, length - size, 0)
+                for length, size in zip(self.spatial_shape, self.output_spatial_shape)
+            ],
+            (0, 0, 0),
+        )
+
     def box_start(self, box: Sequence[tuple[int, int]]) -> list[int]:
         """Output index of the first window of ``box``."""
         return self._full_rank([start for start, _ in box], 0)

@@ -46,10 +46,13 @@ def _block_candidates(inputs: jax.Array, geometry: PoolGeometry) -> list[jax.Arr
 
 
 def _box_candidates(
-    inputs: jax.Array, geometry: PoolGeometry, box: tuple[tuple[int, int], ...]
+    inputs: jax.Array,
+    geometry: PoolGeometry,
+    box: tuple[tuple[int, int], ...],
+    pad_scalar: jax.Array,
 ) -> list[jax.Array]:
-    """Window positions of the windows in ``box``, padded positions included."""
-    pad_scalar = _pad_scalar(inputs, geometry)
+    """Window positions of the windows in ``box``, padded positions holding
+    ``pad_scalar``."""
     candidates = []
     for offsets in geometry.window_offsets():
         gather = geometry.candidate_slice(offsets, box)
@@ -92,9 +95,8 @@ def _select(
 def _values_and_switches_in_box(
     inputs: jax.Array, geometry: PoolGeometry, box: tuple[tuple[int, int], ...]
 ) -> tuple[jax.Array, jax.Array]:
-    return _select(
-        _box_candidates(inputs, geometry, box), geometry.real_position_masks(box), geometry
-    )
+    candidates = _box_candidates(inputs, geometry, box, _pad_scalar(inputs, geometry))
+    return _select(candidates, geometry.real_position_masks(box), geometry)
 
 
 def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
@@ -120,60 +122,89 @@ def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.
     return values, switches
 
 
+def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
+    """The input tangent at each output's switch (padding has tangent zero).
+
+    Linear in ``tangent``; its transpose is :func:`route_to_switches`.
+    """
+    dtype = tangent.dtype
+    # 16-bit tangents are picked in float32 so that the transpose adds
+    # overlapping contributions in float32.
+    wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
+    tangent = tangent.astype(wide)
+    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
+        candidates = _block_candidates(tangent, geometry)
+    else:
+        zero = jnp.zeros((), wide)
+        candidates = _box_candidates(tangent, geometry, geometry.full_box, zero)
+    picked = candidates[0]
+    for position, candidate in enumerate(candidates[1:], start=1):
+        picked = jnp.where(switches == position, candidate, picked)
+    return picked.astype(dtype)
+
+
 def route_to_switches(
     cotangent: jax.Array, switches: jax.Array, geometry: PoolGeometry
 ) -> jax.Array:
     """Sends each output's cotangent to the input its switch selected, adding
-    where windows overlap; what lands on padding is dropped."""
-    dtype = cotangent.dtype
-    zero = jnp.zeros((), dtype)
-    if geometry.windows_are_disjoint_blocks:
-        # Compare every switch with every window position at once, then undo
-        # the block split: one fused broadcast, no sum.
-        window_axes = geometry.block_window_axes()
-        expanded = list(geometry.blocks_shape)
-        for axis in window_axes:
-            expanded[axis] = 1
-        positions_shape = [1] * len(expanded)
-        for axis, window in zip(window_axes, geometry.window_shape):
-            positions_shape[axis] = window
-        positions = np.arange(geometry.num_window_positions, dtype=switches.dtype)
-        positions = positions.reshape(positions_shape)
-        routed = jnp.where(
-            switches.reshape(expanded) == positions, cotangent.reshape(expanded), zero
-        )
-        routed = routed.reshape(geometry.padded_extent_shape)
-        crop = [(-low, -high, 0) for low, high, _ in geometry.extent_pad_config()]
-        return lax.pad(routed, zero, crop)
-    # Sixteen-bit overlapping contributions are summed in float32.
-    accumulate = jnp.float32 if jnp.finfo(dtype).bits < 32 else dtype
-    total = jnp.zeros(geometry.input_shape, accumulate)
-    wide = cotangent.astype(accumulate)
-    wide_zero = jnp.zeros((), accumulate)
-    for position, offsets in enumerate(geometry.window_offsets()):
-        picked = jnp.where(switches == position, wide, wide_zero)
-        total = total + lax.pad(picked, wide_zero, geometry.route_pad_config(offsets))
-    return total.astype(dtype)
+    where windows overlap; what lands on padding is dropped.
+
+    This is the transpose of :func:`pick_at_switches`, so both autodiff modes
+    route with the same operations: ``lax.pad`` (with interior padding for
+    strided windows), ``jnp.where`` on the switches, adds and reshapes.
+    """
+    # pick is linear, so its VJP at zero is its transpose. The zero input is
+    # grown from the cotangent to carry its sharding and shard_map axes.
+    zero = jnp.zeros((), cotangent.dtype)
+    zero_input = lax.pad(jnp.zeros_like(cotangent), zero, geometry.output_to_input_pad_config())
+    pick = functools.partial(pick_at_switches, switches=switches, geometry=geometry)
+    (routed,) = jax.vjp(pick, zero_input)[1](cotangent)
+    return routed
+
+
+def _saved(switches: jax.Array) -> jax.Array:
+    # Write the switches once: otherwise XLA fuses the whole selection into
+    # the backward loop and redoes it for every input element (2x slower).
+    return lax.optimization_barrier(switches)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+def _pool_vjp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     return values_and_switches(inputs, geometry)
 
 
-def _pool_fwd(inputs, geometry):
+def _pool_vjp_mode_fwd(inputs, geometry):
     values, switches = values_and_switches(inputs, geometry)
-    # Write the switches once: otherwise XLA fuses the whole selection into
-    # the backward loop and redoes it for every input element (2x slower).
-    return (values, switches), lax.optimization_barrier(switches)
+    return (values, switches), _saved(switches)
 
 
-def _pool_bwd(geometry, switches, cotangents):
+def _pool_vjp_mode_bwd(geometry, switches, cotangents):
     values_cotangent, _ = cotangents
     return (route_to_switches(values_cotangent, switches, geometry),)
 
 
-_pool.defvjp(_pool_fwd, _pool_bwd)
+_pool_vjp_mode.defvjp(_pool_vjp_mode_fwd, _pool_vjp_mode_bwd)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _pool_jvp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+    return values_and_switches(inputs, geometry)
+
+
+@_pool_jvp_mode.defjvp
+def _pool_jvp_mode_jvp(geometry, primals, tangents):
+    (inputs,), (tangent,) = primals, tangents
+    values, switches = values_and_switches(inputs, geometry)
+    # Rematerialised pick: reverse mode then saves the switches alone, not one
+    # mask per window position, and transposes pick into route_to_switches.
+    pick = jax.checkpoint(functools.partial(pick_at_switches, geometry=geometry), prevent_cse=False)
+    values_tangent = pick(tangent, _saved(switches))
+    # zeros_like, not np.zeros: the tangent must carry shard_map's axes too.
+    switches_tangent = jnp.zeros_like(switches, dtype=jax.dtypes.float0)
+    return (values, switches), (values_tangent, switches_tangent)
+
+
+_AUTODIFF_MODES = {"vjp": _pool_vjp_mode, "jvp": _pool_jvp_mode}
 
 
 def _prepare(inputs: Any, *args: Any, **kwargs: Any) -> tuple[jax.Array, PoolGeometry]:
@@ -195,6 +226,7 @@ def max_pool_with_argmax(
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
     pad_value: float = -math.inf,
+    autodiff: str = "vjp",
 ) -> tuple[jax.Array, jax.Array]:
     """Max pooling that also returns the switches: where each max came from.
 
@@ -229,10 +261,12 @@ def max_pool_with_argmax(
         channel_axis=channel_axis,
         pad_value=pad_value,
     )
+    if not isinstance(autodiff, str) or autodiff not in _AUTODIFF_MODES:
+        raise ValueError(f"autodiff must be 'vjp' or 'jvp'; got {autodiff!r}")
     if not jnp.issubdtype(inputs.dtype, jnp.floating):
         # Integers have no gradient to route; JAX's own rules give float0.
         return values_and_switches(inputs, geometry)
-    return _pool(inputs, geometry)
+    return _AUTODIFF_MODES[autodiff](inputs, geometry)
 
 
 def max_pool(
@@ -245,6 +279,7 @@ def max_pool(
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
     pad_value: float = -math.inf,
+    autodiff: str = "vjp",
 ) -> jax.Array:
     r"""Max pooling whose gradient goes to the switch of each window.
 
@@ -298,6 +333,12 @@ def max_pool(
         Haiku and PyTorch; ``0.0`` is zero padding. Any float; for integer
         inputs ``-inf`` means the dtype's minimum under rule 3, and other
         values must be representable.
+      autodiff: ``"vjp"`` (default): a ``jax.custom_vjp`` for reverse mode
+        (``jax.grad``, ``jax.vjp``); forward mode raises. ``"jvp"``: a
+        ``jax.custom_jvp`` whose tangent is the input tangent at each switch,
+        so ``jax.jvp``, ``jax.jacfwd``, ``jax.linearize`` and ``jax.hessian``
+        work too; reverse mode gives the same gradients as ``"vjp"`` and also
+        saves only the switches.
 
     Returns:
       The pooled array: the spatial axes shrink to the number of windows, all
@@ -329,4 +370,5 @@ def max_pool(
         ceil_mode=ceil_mode,
         channel_axis=channel_axis,
         pad_value=pad_value,
+        autodiff=autodiff,
     )[0]
