@@ -1,0 +1,83 @@
+"""Pooling on 8 host devices; run by test_sharding.py in a subprocess with
+``XLA_FLAGS=--xla_force_host_platform_device_count=8``, so that the rest of
+the suite keeps one device. Exits non-zero on the first failed check."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+from references import reduce_window_pool
+
+import jaxpool
+
+COMMUNICATION = re.compile(r"\b(all-gather|all-to-all|collective-permute)(-start)?\(")
+
+
+def _inputs(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return jnp.asarray(rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0, jnp.float32)
+
+
+def _loss(pool, weights):
+    return lambda x: jnp.sum(pool(x) * weights)
+
+
+def check_sharded(mesh, spec, settings_, mode, expect_no_communication):
+    x = _inputs((8, 16, 16, 8))
+    pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
+    reference = lambda x: reduce_window_pool(x, **settings_)  # noqa: E731
+    weights = _inputs(jax.eval_shape(pool, x).shape, seed=1)
+    sharding = NamedSharding(mesh, spec)
+    x_sharded = jax.device_put(x, sharding)
+
+    values = jax.jit(pool)(x_sharded)
+    np.testing.assert_array_equal(values, reference(x))
+    grad = jax.jit(jax.grad(_loss(pool, weights)))
+    gradient = grad(x_sharded)
+    expected = jax.grad(_loss(reference, weights))(x)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6)
+    assert gradient.sharding.is_equivalent_to(sharding, x.ndim), (gradient.sharding, sharding)
+    if expect_no_communication:
+        hlo = grad.lower(x_sharded).compile().as_text()
+        found = COMMUNICATION.findall(hlo)
+        assert not found, f"{spec} {settings_} {mode}: the gradient communicates: {found}"
+
+
+def check_shard_map(mesh, settings_, mode):
+    x = _inputs((8, 16, 16, 8))
+    pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
+    per_shard = jax.shard_map(
+        jax.grad(lambda x: jnp.sum(pool(x) ** 2)), mesh=mesh, in_specs=P("d"), out_specs=P("d")
+    )
+    gradient = jax.jit(per_shard)(jax.device_put(x, NamedSharding(mesh, P("d"))))
+    expected = jax.grad(lambda x: jnp.sum(reduce_window_pool(x, **settings_) ** 2))(x)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6)
+
+
+def main():
+    assert jax.device_count() == 8, jax.devices()
+    mesh = jax.make_mesh((8,), ("d",), axis_types=(jax.sharding.AxisType.Auto,))
+    overlapping = dict(window_shape=(3, 3), strides=(2, 1), padding="SAME")
+    disjoint = dict(window_shape=(2, 2), strides=(2, 2))
+    checks = 0
+    for mode in ("vjp", "jvp"):
+        for settings_ in (disjoint, overlapping):
+            check_sharded(mesh, P("d"), settings_, mode, expect_no_communication=True)
+            check_sharded(mesh, P(None, None, None, "d"), settings_, mode, True)
+            check_shard_map(mesh, settings_, mode)
+            checks += 3
+        # Spatial sharding with overlapping windows: XLA exchanges halos.
+        check_sharded(mesh, P(None, "d"), dict(overlapping, strides=(1, 1)), mode, False)
+        check_sharded(mesh, P(None, None, "d"), overlapping, mode, False)
+        checks += 2
+    print(f"sharding checks passed: {checks}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
