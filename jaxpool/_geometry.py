@@ -115,10 +115,6 @@ class PoolGeometry:
             full[axis] = value
         return full
 
-    def extent_pad_config(self) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config from the input to the extent the windows cover."""
-        return self._full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
-
     def window_offsets(self) -> list[tuple[int, ...]]:
         """Offset of each window position, in row-major window order."""
         return [
@@ -240,21 +236,6 @@ class PoolGeometry:
     @property
     def spatial_shape(self) -> tuple[int, ...]:
         return tuple(self.input_shape[axis] for axis in self.spatial_axes)
-
-    def route_pad_config(self, offsets: Sequence[int]) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config sending an output-shaped array back to the input
-        positions one window position covers; padded positions are cropped."""
-        config = []
-        for offset, stride, size, length, (low, _) in zip(
-            offsets,
-            self.strides,
-            self.output_spatial_shape,
-            self.spatial_shape,
-            self.extent_padding,
-        ):
-            start = offset - low
-            config.append((start, length - start - stride * (size - 1) - 1, stride - 1))
-        return self._full_rank(config, (0, 0, 0))
 
     @property
     def padded_extent_shape(self) -> tuple[int, ...]:

@@ -92,6 +92,14 @@ def _select(
     return best, switches
 
 
+def _candidates(array: jax.Array, geometry: PoolGeometry, pad_scalar: jax.Array) -> list[jax.Array]:
+    """Window positions of every window: a reshape where the windows are
+    disjoint blocks of real elements, padded strided slices otherwise."""
+    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
+        return _block_candidates(array, geometry)
+    return _box_candidates(array, geometry, geometry.full_box, pad_scalar)
+
+
 def _values_and_switches_in_box(
     inputs: jax.Array, geometry: PoolGeometry, box: tuple[tuple[int, int], ...]
 ) -> tuple[jax.Array, jax.Array]:
@@ -101,12 +109,10 @@ def _values_and_switches_in_box(
 
 def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     """The windowed max and the row-major window position that holds it."""
-    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
-        candidates = _block_candidates(inputs, geometry)
-        return _select(candidates, [None] * len(candidates), geometry)
     interior = geometry.interior_box()
     if interior is None or interior == geometry.full_box:
-        return _values_and_switches_in_box(inputs, geometry, geometry.full_box)
+        candidates = _candidates(inputs, geometry, _pad_scalar(inputs, geometry))
+        return _select(candidates, geometry.real_position_masks(geometry.full_box), geometry)
     # XLA fuses a padded slice into one consumer only, and the selection uses
     # every candidate several times: so the windows free of padding are
     # computed from plain slices, and the thin border slabs are written over.
@@ -132,11 +138,7 @@ def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeom
     # overlapping contributions in float32.
     wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
     tangent = tangent.astype(wide)
-    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
-        candidates = _block_candidates(tangent, geometry)
-    else:
-        zero = jnp.zeros((), wide)
-        candidates = _box_candidates(tangent, geometry, geometry.full_box, zero)
+    candidates = _candidates(tangent, geometry, jnp.zeros((), wide))
     picked = candidates[0]
     for position, candidate in enumerate(candidates[1:], start=1):
         picked = jnp.where(switches == position, candidate, picked)

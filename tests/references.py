@@ -17,6 +17,17 @@ import numpy as np
 from jax import lax
 
 
+def example_inputs(shape, dtype="float32", kind="random", seed=0):
+    """Test inputs. ``"random"``: distinct values (no ties); ``"ties"``: few
+    distinct values with many zeros, as after a ReLU."""
+    rng = np.random.default_rng(seed)
+    if kind == "ties":
+        values = np.maximum(rng.integers(-2, 3, size=shape), 0)
+    else:
+        values = rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
+    return jnp.asarray(values, dtype)
+
+
 def spatial_axes(ndim, d, channel_axis):
     """The pooled axes, from the layout rules of the README."""
     if channel_axis is not None and channel_axis % ndim == ndim - 1:

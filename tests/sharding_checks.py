@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
+from references import example_inputs
 from references import reduce_window_pool
 
 import jaxpool
@@ -19,20 +20,15 @@ import jaxpool
 COMMUNICATION = re.compile(r"\b(all-gather|all-to-all|collective-permute)(-start)?\(")
 
 
-def _inputs(shape, seed=0):
-    rng = np.random.default_rng(seed)
-    return jnp.asarray(rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0, jnp.float32)
-
-
 def _loss(pool, weights):
     return lambda x: jnp.sum(pool(x) * weights)
 
 
 def check_sharded(mesh, spec, settings_, mode, expect_no_communication):
-    x = _inputs((8, 16, 16, 8))
+    x = example_inputs((8, 16, 16, 8))
     pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
     reference = lambda x: reduce_window_pool(x, **settings_)  # noqa: E731
-    weights = _inputs(jax.eval_shape(pool, x).shape, seed=1)
+    weights = example_inputs(jax.eval_shape(pool, x).shape, seed=1)
     sharding = NamedSharding(mesh, spec)
     x_sharded = jax.device_put(x, sharding)
 
@@ -50,7 +46,7 @@ def check_sharded(mesh, spec, settings_, mode, expect_no_communication):
 
 
 def check_shard_map(mesh, settings_, mode):
-    x = _inputs((8, 16, 16, 8))
+    x = example_inputs((8, 16, 16, 8))
     pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
     per_shard = jax.shard_map(
         jax.grad(lambda x: jnp.sum(pool(x) ** 2)), mesh=mesh, in_specs=P("d"), out_specs=P("d")

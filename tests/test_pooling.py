@@ -19,6 +19,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from jax import lax
 from references import brute_force_pool
+from references import example_inputs
 from references import reduce_window_pool
 from references import spatial_axes
 
@@ -43,13 +44,7 @@ def _layout_shape(spatial, channel_axis, batch=2, channels=3):
 
 
 def _inputs(shape, dtype, kind, seed=0):
-    rng = np.random.default_rng(seed)
-    if kind == "ties":
-        # Few distinct values (many exact ties), and zeros as after a ReLU.
-        values = np.maximum(rng.integers(-2, 3, size=shape), 0)
-    else:
-        values = rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
-    return jnp.asarray(values, dtype)
+    return example_inputs(shape, dtype, kind, seed)
 
 
 def _cotangent(shape, dtype, seed=1):

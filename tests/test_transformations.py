@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from references import example_inputs
 from references import reduce_window_pool
 
 import jaxpool
@@ -29,12 +30,7 @@ SETTINGS = {
 
 
 def _inputs(shape, kind="random", dtype="float32", seed=0):
-    rng = np.random.default_rng(seed)
-    if kind == "ties":
-        values = np.maximum(rng.integers(-2, 3, size=shape), 0)
-    else:
-        values = rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
-    return jnp.asarray(values, dtype)
+    return example_inputs(shape, dtype, kind, seed)
 
 
 def _pool(mode, settings_):
