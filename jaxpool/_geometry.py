@@ -254,6 +254,15 @@ class PoolGeometry:
             shape.extend(spatial.get(axis, (size,)))
         return tuple(shape)
 
+    def blocks_spec(self, spec: Sequence[Any]) -> tuple[Any, ...]:
+        """Partition spec of :attr:`blocks_shape` for an input partitioned as
+        ``spec``: a spatial axis's entry goes to its window index axis."""
+        entries = tuple(spec) + (None,) * (self.ndim - len(spec))
+        blocks: list[Any] = []
+        for axis, entry in enumerate(entries):
+            blocks.extend((entry, None) if axis in self.spatial_axes else (entry,))
+        return tuple(blocks)
+
     def block_window_axes(self) -> tuple[int, ...]:
         """Axes of :attr:`blocks_shape` that index a position inside a window."""
         axes, position = [], 0

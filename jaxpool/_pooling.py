@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import pool_geometry
@@ -29,11 +31,29 @@ def _pad_scalar(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
     return jnp.asarray(jnp.iinfo(inputs.dtype).min, inputs.dtype)
 
 
+def _explicit_sharding(x: jax.Array) -> NamedSharding | None:
+    """``x``'s sharding where it names mesh axes of type Explicit, else None.
+
+    Explicit axes are part of the array's type: arrays made from shapes alone
+    and reshapes that split an axis must be given it. Auto axes, shard_map's
+    manual axes and no mesh at all give None, which leaves such ops as they are.
+    """
+    sharding = jax.typeof(x).sharding
+    if all(entry is None for entry in sharding.spec):
+        return None
+    return sharding
+
+
 def _block_candidates(inputs: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
     """Window positions of disjoint, unpadded windows: one reshape splits
     every spatial axis into (window index, position in window)."""
     trimmed = lax.slice(inputs, [0] * inputs.ndim, geometry.padded_extent_shape)
-    blocks = trimmed.reshape(geometry.blocks_shape)
+    sharding = _explicit_sharding(trimmed)
+    blocks_sharding = None
+    if sharding is not None:
+        # Explicit reshapes that split axes are given the output sharding.
+        blocks_sharding = sharding.update(spec=P(*geometry.blocks_spec(sharding.spec)))
+    blocks = lax.reshape(trimmed, geometry.blocks_shape, out_sharding=blocks_sharding)
     window_axes = geometry.block_window_axes()
     candidates = []
     for position in np.ndindex(*geometry.window_shape):
@@ -41,7 +61,8 @@ def _block_candidates(inputs: jax.Array, geometry: PoolGeometry) -> list[jax.Arr
         limit = list(blocks.shape)
         for axis, index in zip(window_axes, position):
             start[axis], limit[axis] = index, index + 1
-        candidates.append(lax.slice(blocks, start, limit).reshape(geometry.output_shape))
+        candidate = lax.slice(blocks, start, limit)
+        candidates.append(lax.reshape(candidate, geometry.output_shape, out_sharding=sharding))
     return candidates
 
 
@@ -53,11 +74,12 @@ def _box_candidates(
 ) -> list[jax.Array]:
     """Window positions of the windows in ``box``, padded positions holding
     ``pad_scalar``."""
+    sharding = _explicit_sharding(inputs)
     candidates = []
     for offsets in geometry.window_offsets():
         gather = geometry.candidate_slice(offsets, box)
         if gather is None:
-            candidates.append(jnp.full(geometry.box_shape(box), pad_scalar))
+            candidates.append(jnp.full(geometry.box_shape(box), pad_scalar, out_sharding=sharding))
             continue
         start, limit, strides, pad_config = gather
         candidates.append(lax.pad(lax.slice(inputs, start, limit, strides), pad_scalar, pad_config))
@@ -76,7 +98,7 @@ def _select(
     """
     is_float = jnp.issubdtype(candidates[0].dtype, jnp.floating)
     best = candidates[0]
-    switches = jnp.zeros(best.shape, geometry.switch_dtype)
+    switches = jnp.zeros_like(best, geometry.switch_dtype)
     best_is_real = True if masks[0] is None else masks[0]
     for position, candidate in enumerate(candidates[1:], start=1):
         better = candidate > best
@@ -209,6 +231,33 @@ def _pool_jvp_mode_jvp(geometry, primals, tangents):
 _AUTODIFF_MODES = {"vjp": _pool_vjp_mode, "jvp": _pool_jvp_mode}
 
 
+def _auto_spatial_axes(pool: Any, inputs: jax.Array, geometry: PoolGeometry) -> Any:
+    """``pool``, run with the Explicit mesh axes that shard spatial axes of
+    ``inputs`` turned Auto.
+
+    Windows straddle the shards of a spatial axis, and Explicit sharding has
+    no rule for the uneven slices that gather them; as Auto axes the
+    partitioner exchanges the halos. The outputs keep the input's sharding
+    where their spatial sizes divide evenly, and are replicated along the
+    other axes.
+    """
+    sharding = _explicit_sharding(inputs)
+    if sharding is None:
+        return pool
+    spec = list(sharding.spec) + [None] * (inputs.ndim - len(sharding.spec))
+    names: list[str] = []
+    for axis, size in zip(geometry.spatial_axes, geometry.output_spatial_shape):
+        entry = spec[axis]
+        axis_names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
+        names.extend(axis_names)
+        if size % math.prod(sharding.mesh.shape[name] for name in axis_names):
+            spec[axis] = None
+    if not names:
+        return pool
+    out_sharding = sharding.update(spec=P(*spec))
+    return jax.sharding.auto_axes(pool, axes=tuple(names), out_sharding=(out_sharding,) * 2)
+
+
 def _prepare(inputs: Any, *args: Any, **kwargs: Any) -> tuple[jax.Array, PoolGeometry]:
     if not isinstance(inputs, (jax.Array, np.ndarray, np.generic)):
         raise TypeError(f"inputs must be a jax.Array or numpy array; got {type(inputs).__name__}")
@@ -265,10 +314,12 @@ def max_pool_with_argmax(
     )
     if not isinstance(autodiff, str) or autodiff not in _AUTODIFF_MODES:
         raise ValueError(f"autodiff must be 'vjp' or 'jvp'; got {autodiff!r}")
-    if not jnp.issubdtype(inputs.dtype, jnp.floating):
+    if jnp.issubdtype(inputs.dtype, jnp.floating):
+        pool = _AUTODIFF_MODES[autodiff]
+    else:
         # Integers have no gradient to route; JAX's own rules give float0.
-        return values_and_switches(inputs, geometry)
-    return _AUTODIFF_MODES[autodiff](inputs, geometry)
+        pool = values_and_switches
+    return _auto_spatial_axes(lambda x: pool(x, geometry), inputs, geometry)(inputs)
 
 
 def max_pool(

@@ -56,6 +56,37 @@ def check_shard_map(mesh, settings_, mode):
     np.testing.assert_allclose(gradient, expected, rtol=1e-6)
 
 
+def check_explicit(mesh, spec, settings_, mode):
+    """Explicit mesh axes: the sharding is part of each array's type, so the
+    values, gradient and tangent must carry it without being told."""
+    x = example_inputs((8, 16, 16, 8))
+    tangent_in = example_inputs(x.shape, seed=2)
+    pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
+    reference = lambda x: reduce_window_pool(x, **settings_)  # noqa: E731
+    weights = example_inputs(jax.eval_shape(pool, x).shape, seed=1)
+    expected_values = reference(x)
+    expected_gradient = jax.grad(_loss(reference, weights))(x)
+    expected_tangent = jax.jvp(reference, (x,), (tangent_in,))[1]
+    sharding = NamedSharding(mesh, spec)
+    x_sharded = jax.device_put(x, sharding)
+    with jax.set_mesh(mesh):
+        values = jax.jit(pool)(x_sharded)
+        gradient = jax.jit(jax.grad(_loss(pool, weights)))(x_sharded)
+        if mode == "jvp":
+            tangent_sharded = jax.device_put(tangent_in, sharding)
+            jvp = jax.jit(lambda x, t: jax.jvp(pool, (x,), (t,)))
+            jvp_values, tangent = jvp(x_sharded, tangent_sharded)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-6)
+    assert gradient.sharding.is_equivalent_to(sharding, x.ndim), (gradient.sharding, sharding)
+    # Output spatial axes divide evenly here, so the outputs keep the sharding.
+    assert values.sharding.spec == sharding.spec, (values.sharding, sharding)
+    if mode == "jvp":
+        np.testing.assert_array_equal(jvp_values, expected_values)
+        np.testing.assert_allclose(tangent, expected_tangent, rtol=1e-6)
+        assert tangent.sharding.spec == sharding.spec, (tangent.sharding, sharding)
+
+
 def main():
     assert jax.device_count() == 8, jax.devices()
     mesh = jax.make_mesh((8,), ("d",), axis_types=(jax.sharding.AxisType.Auto,))
@@ -72,6 +103,14 @@ def main():
         check_sharded(mesh, P(None, "d"), dict(overlapping, strides=(1, 1)), mode, False)
         check_sharded(mesh, P(None, None, "d"), overlapping, mode, False)
         checks += 2
+    explicit = jax.make_mesh((8,), ("d",), axis_types=(jax.sharding.AxisType.Explicit,))
+    for mode in ("vjp", "jvp"):
+        for settings_ in (disjoint, overlapping):
+            check_explicit(explicit, P("d", None, None, None), settings_, mode)
+            check_explicit(explicit, P(None, None, None, "d"), settings_, mode)
+            # Spatial axes: pooled with the Explicit axis turned Auto.
+            check_explicit(explicit, P(None, None, "d", None), settings_, mode)
+            checks += 3
     print(f"sharding checks passed: {checks}")
 
 
