@@ -495,7 +495,7 @@ def _configurations(draw):
     ), _inputs(shape, "float32", values, seed=draw(st.integers(0, 1000)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(_configurations())
 def test_property_against_the_brute_force_loop(configuration):
     settings_, x = configuration
