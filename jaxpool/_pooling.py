@@ -99,10 +99,13 @@ def _select(
     A later position replaces the running best only if it is strictly larger,
     so ties keep the first; NaN beats every number; with ``pad_is_lowest`` a
     padded position (``mask`` false) never replaces a real one and a real one
-    always replaces a padded one.
+    always replaces a padded one. The values are a separate ``lax.max`` chain
+    (NaN-propagating, so equal to the selected elements) that XLA keeps alone
+    when the switches are not needed: then the forward costs what
+    ``reduce_window``'s does.
     """
     is_float = jnp.issubdtype(candidates[0].dtype, jnp.floating)
-    best = candidates[0]
+    best = values = candidates[0]
     switches = jnp.zeros_like(best, geometry.switch_dtype)
     best_is_real = True if masks[0] is None else masks[0]
     for position, candidate in enumerate(candidates[1:], start=1):
@@ -116,7 +119,8 @@ def _select(
             best_is_real = np.logical_or(best_is_real, is_real)
         best = jnp.where(better, candidate, best)
         switches = jnp.where(better, jnp.asarray(position, geometry.switch_dtype), switches)
-    return best, switches
+        values = lax.max(values, candidate)
+    return values, switches
 
 
 def _candidates(array: jax.Array, geometry: PoolGeometry, pad_scalar: jax.Array) -> list[jax.Array]:
