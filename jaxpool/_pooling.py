@@ -174,10 +174,9 @@ def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeom
         # window axes away; the transpose is then one fused broadcast-select
         # and a reshape (2x faster than a sum of padded slices, measured).
         window_axes = geometry.block_window_axes()
-        expanded = list(geometry.blocks_shape)
-        positions_shape = [1] * len(expanded)
+        positions_shape = [1] * len(geometry.blocks_shape)
         for axis, window in zip(window_axes, geometry.window_shape):
-            expanded[axis], positions_shape[axis] = 1, window
+            positions_shape[axis] = window
         # Row-major window position of each block element, from iotas rather
         # than a constant, which jax.checkpoint would save as a residual.
         positions = jnp.zeros(positions_shape, switches.dtype)
@@ -187,7 +186,7 @@ def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeom
         selected = lax.expand_dims(switches, window_axes) == positions
         blocks = _blocks(tangent, geometry)
         return jnp.where(selected, blocks, jnp.zeros((), wide)).sum(window_axes).astype(dtype)
-    candidates = _candidates(tangent, geometry, jnp.zeros((), wide))
+    candidates = _box_candidates(tangent, geometry, geometry.full_box, jnp.zeros((), wide))
     picked = candidates[0]
     for position, candidate in enumerate(candidates[1:], start=1):
         picked = jnp.where(switches == position, candidate, picked)

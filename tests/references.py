@@ -9,9 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import math
+import re
 
+import jax
+import jax.ad_checkpoint
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -26,6 +31,23 @@ def example_inputs(shape, dtype="float32", kind="random", seed=0):
     else:
         values = rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 3.0
     return jnp.asarray(values, dtype)
+
+
+def scatter_ops(jitted, *args):
+    """Scatter operations in the lowered StableHLO and the compiled HLO."""
+    lowered = jitted.lower(*args)
+    return re.findall(r"stablehlo\.(?:select_and_)?scatter\b", lowered.as_text()) + re.findall(
+        r"= \S+ (?:select-and-)?scatter\(", lowered.compile().as_text()
+    )
+
+
+def saved_residual_lines(function, *args):
+    """What ``jax.ad_checkpoint.print_saved_residuals`` prints, one line a
+    residual."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        jax.ad_checkpoint.print_saved_residuals(function, *args)
+    return printed.getvalue().strip().splitlines()
 
 
 def spatial_axes(ndim, d, channel_axis):

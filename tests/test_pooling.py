@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
-import re
 
 import chex
 import jax
@@ -21,6 +19,8 @@ from jax import lax
 from references import brute_force_pool
 from references import example_inputs
 from references import reduce_window_pool
+from references import saved_residual_lines
+from references import scatter_ops
 from references import spatial_axes
 
 import jaxpool
@@ -370,14 +370,6 @@ class TransformationsTest(chex.TestCase):
                 )
 
 
-def _scatter_ops(jitted, *args):
-    """Scatter operations in the lowered StableHLO and the compiled HLO."""
-    lowered = jitted.lower(*args)
-    return re.findall(r"stablehlo\.(?:select_and_)?scatter\b", lowered.as_text()) + re.findall(
-        r"= \S+ (?:select-and-)?scatter\(", lowered.compile().as_text()
-    )
-
-
 class StructureTest(chex.TestCase):
     SETTINGS = (
         dict(window_shape=(2, 2), strides=(2, 2)),
@@ -391,10 +383,10 @@ class StructureTest(chex.TestCase):
         x = jnp.zeros((2, 9, 8, 3))
         for settings_ in self.SETTINGS:
             grad = jax.jit(jax.grad(lambda x, s=settings_: jaxpool.max_pool(x, **s).sum()))
-            self.assertEqual(_scatter_ops(grad, x), [])
+            self.assertEqual(scatter_ops(grad, x), [])
         # The check can fail: reduce_window's gradient has select-and-scatter.
         reference = jax.jit(jax.grad(lambda x: reduce_window_pool(x, (2, 2), (2, 2)).sum()))
-        self.assertIn("stablehlo.select_and_scatter", _scatter_ops(reference, x))
+        self.assertIn("stablehlo.select_and_scatter", scatter_ops(reference, x))
 
     def test_only_the_switches_are_saved(self):
         x = jnp.zeros((2, 9, 8, 3))
@@ -404,10 +396,7 @@ class StructureTest(chex.TestCase):
             _, vjp = jax.vjp(pool, x)
             residuals = jax.tree_util.tree_leaves(vjp)
             self.assertEqual([(r.dtype, r.shape) for r in residuals], [(jnp.int8, output_shape)])
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                jax.ad_checkpoint.print_saved_residuals(lambda x, p=pool: p(x).sum(), x)
-            lines = printed.getvalue().strip().splitlines()
+            lines = saved_residual_lines(lambda x, p=pool: p(x).sum(), x)
             self.assertLen(lines, 1)
             self.assertStartsWith(lines[0], f"i8[{','.join(map(str, output_shape))}]")
 
