@@ -467,7 +467,16 @@ def pool_geometry(
       ValueError: an argument of the right type with a bad value.
     """
     window_shape = _as_sequence(window_shape)
-    if _is_int(window_shape) or not isinstance(window_shape, Sequence):
+    if _is_int(window_shape):
+        # An int cannot say how many axes to pool; guess the spatial axes of
+        # the usual layouts: (N, *spatial, C), or (N, *spatial) without C.
+        guess = max(len(shape) - (1 if channel_axis is None else 2), 1)
+        raise TypeError(
+            "window_shape must be a sequence of ints, one per spatial dim (it sets "
+            f"how many dims are pooled); got {window_shape!r}. For an input of shape "
+            f"{tuple(shape)} you probably meant window_shape={(window_shape,) * guess!r}"
+        )
+    if not isinstance(window_shape, Sequence):
         raise TypeError(
             "window_shape must be a sequence of ints, one per spatial dim (it sets "
             f"how many dims are pooled); got {window_shape!r}"
@@ -476,6 +485,20 @@ def pool_geometry(
         raise ValueError(f"window_shape must have at least one entry; got {window_shape!r}")
     d = len(window_shape)
     windows = _positive_ints("window_shape", window_shape, d)
+    if (
+        d == len(shape) >= 2
+        and _is_int(channel_axis)
+        and -d <= channel_axis < d
+        and windows[0] == windows[channel_axis] == 1
+    ):
+        # Haiku's full-rank window, with 1 for the batch and channel axes.
+        spatial = tuple(w for axis, w in enumerate(windows) if axis not in (0, channel_axis % d))
+        raise ValueError(
+            f"window_shape={window_shape!r} has an entry for every axis of the input of "
+            f"shape {tuple(shape)}, as Haiku's max_pool takes it; here it has one entry per "
+            f"spatial axis: pass window_shape={spatial!r} (and strides likewise), or use "
+            "jaxpool.haiku.max_pool, which takes Haiku's arguments"
+        )
     stride_values = _positive_ints("strides", strides, d)
     dilations = _positive_ints("window_dilation", window_dilation, d)
     if not isinstance(ceil_mode, (bool, np.bool_)):

@@ -532,3 +532,44 @@ def test_jax_integer_and_bool_inputs_are_accepted():
     assert _shapes(jnp.zeros((2, 5, 7, 3)), (2, 3)) == (2, 4, 5, 3)
     assert _shapes(np.zeros((2, 5, 7, 3), np.int8), (2, 3)) == (2, 4, 5, 3)
     assert _shapes(np.zeros((2, 5, 7, 3), np.bool_), (2, 3)) == (2, 4, 5, 3)
+
+
+# --------------------------------------------------------------------------
+# Messages that say what was probably meant
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, channel_axis, meant",
+    [
+        ((2, 5, 7, 3), -1, "(3, 3)"),  # NHWC: two spatial axes
+        ((2, 9, 3), -1, "(3,)"),  # NLC: one
+        ((2, 5, 7), None, "(3, 3)"),  # no feature axis: all but the batch
+    ],
+)
+def test_int_window_shape_names_the_tuple_probably_meant(pool, shape, channel_axis, meant):
+    pattern = rf"window_shape.*got 3\b.*shape {re.escape(str(shape))}.*{re.escape(meant)}"
+    with pytest.raises(TypeError, match=pattern):
+        pool(np.zeros(shape, np.float32), 3, channel_axis=channel_axis)
+
+
+@pytest.mark.parametrize(
+    "shape, window_shape, channel_axis, spatial",
+    [
+        ((2, 5, 7, 3), (1, 3, 3, 1), -1, "(3, 3)"),  # Haiku's NHWC window
+        ((2, 3, 5, 7), (1, 1, 3, 3), 1, "(3, 3)"),  # the same for NCHW
+        ((2, 9, 3), (1, 2, 1), -1, "(2,)"),
+    ],
+)
+def test_full_rank_window_points_to_haiku_layer(pool, shape, window_shape, channel_axis, spatial):
+    pattern = rf"{re.escape(repr(window_shape))}.*every axis.*{re.escape(spatial)}.*jaxpool\.haiku"
+    with pytest.raises(ValueError, match=pattern):
+        pool(np.zeros(shape, np.float32), window_shape, channel_axis=channel_axis)
+
+
+def test_full_rank_window_without_a_channel_axis_is_a_plain_window():
+    # With channel_axis=None every axis may be pooled: (1, 3, 3) is a window.
+    x = _random((2, 5, 7))
+    out = jaxpool.max_pool(x, (1, 3, 3), channel_axis=None)
+    expected = jax.lax.reduce_window(x, -np.inf, jax.lax.max, (1, 3, 3), (1, 1, 1), "VALID")
+    np.testing.assert_array_equal(out, expected)
