@@ -1,0 +1,217 @@
+"""Drop-in replacements for Equinox's ``MaxPool1d``, ``MaxPool2d``,
+``MaxPool3d`` and the general ``Pool`` with ``lax.max``.
+
+Same signatures, the same unbatched channels-first layout ``(channels,
+*spatial)`` and the same ``use_ceil`` rule as Equinox, so swapping
+``eqx.nn.MaxPool2d`` for ``jaxpool.equinox.MaxPool2d`` changes no value and no
+gradient beyond float rounding where windows overlap; the gradient is
+jaxpool's. Two settings Equinox lacks: ``window_dilation`` and
+``return_switches``. Import it by name (``import jaxpool.equinox``);
+``import jaxpool`` does not import Equinox.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Sequence
+from typing import Any
+from typing import ClassVar
+
+import jax
+import numpy as np
+
+from jaxpool import _layers
+from jaxpool import max_pool_with_argmax
+from jaxpool._geometry import pool_geometry
+
+eqx = _layers.import_framework("equinox", "jaxpool.equinox", "Equinox", "equinox")
+
+__all__ = ["MaxPool", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
+
+
+class MaxPool(eqx.Module):
+    """Max pooling over ``num_spatial_dims`` axes of an unbatched input.
+
+    The input is ``(channels, dim_1, ..., dim_N)``, as in Equinox; use
+    ``jax.vmap`` for a batch. The selection rules are those of
+    :func:`jaxpool.max_pool`: ties go to the first position in row-major
+    window order, NaN wins, padding (``-inf``) is never selected while the
+    window holds a real element, and overlapping windows add their gradients.
+
+    ``use_ceil`` follows Equinox's rule, not PyTorch's ``ceil_mode``: on an
+    axis whose windows do not end exactly at the end of the padded input, the
+    high padding grows by ``stride`` (PyTorch adds one window if it starts
+    before the high padding), and, as in Equinox, padding larger than the
+    window is refused, also when ``use_ceil`` made it so. With padding within
+    PyTorch's limit (half the window), the settings Equinox accepts give
+    PyTorch's number of windows; where it refuses them,
+    ``jaxpool.max_pool(..., ceil_mode=True)`` gives PyTorch's answer.
+
+    Args:
+      num_spatial_dims: the number ``N`` of pooled axes.
+      kernel_size: window size, an int or ``N`` ints.
+      stride: step between windows, an int or ``N`` ints.
+      padding: an int, ``N`` ints (the same low and high) or ``N``
+        ``(low, high)`` pairs.
+      use_ceil: one more window where the windows do not fit exactly.
+      window_dilation: spacing of window elements, an int or ``N`` ints
+        (``use_ceil`` and the padding limit then use the dilated window).
+      return_switches: if true, the call returns ``(values, switches)``, the
+        switches being each max's row-major offset within its window.
+      autodiff: ``"vjp"`` (reverse mode) or ``"jvp"`` (forward mode too).
+
+    Raises:
+      TypeError, ValueError: a bad setting, naming the value.
+    """
+
+    num_spatial_dims: int = eqx.field(static=True)
+    kernel_size: tuple[int, ...] = eqx.field(static=True)
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: tuple[tuple[int, int], ...] = eqx.field(static=True)
+    use_ceil: bool = eqx.field(static=True)
+    window_dilation: tuple[int, ...] = eqx.field(static=True)
+    return_switches: bool = eqx.field(static=True)
+    autodiff: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        num_spatial_dims: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | Sequence[tuple[int, int]] = 0,
+        use_ceil: bool = False,
+        *,
+        window_dilation: int | Sequence[int] = 1,
+        return_switches: bool = False,
+        autodiff: str = "vjp",
+    ) -> None:
+        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
+            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
+        kernel_size = _layers.frozen(kernel_size)
+        if isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, bool):
+            kernel_size = (kernel_size,) * num_spatial_dims
+        if isinstance(kernel_size, tuple) and len(kernel_size) != num_spatial_dims:
+            raise ValueError(
+                f"kernel_size must be an int or {num_spatial_dims} ints; got {kernel_size!r}"
+            )
+        if not isinstance(use_ceil, (bool, np.bool_)):
+            raise TypeError(f"use_ceil must be a bool; got {use_ceil!r}")
+        _layers.check_flags(autodiff, return_switches)
+        # The core checks the settings and spells them out per axis.
+        geometry = pool_geometry(
+            _layers.example_shape(kernel_size, _layers.frozen(window_dilation), 0),
+            np.float32,
+            kernel_size,
+            _layers.frozen(stride),
+            _layers.frozen(padding),
+            window_dilation=_layers.frozen(window_dilation),
+            channel_axis=0,
+        )
+        self.num_spatial_dims = int(num_spatial_dims)
+        self.kernel_size = geometry.window_shape
+        self.stride = geometry.strides
+        self.window_dilation = geometry.window_dilation
+        self.padding = geometry.padding
+        self.use_ceil = bool(use_ceil)
+        self.return_switches = bool(return_switches)
+        self.autodiff = autodiff
+        self._check_padding(self.padding)
+
+    def _spans(self) -> tuple[int, ...]:
+        return tuple(
+            dilation * (window - 1) + 1
+            for window, dilation in zip(self.kernel_size, self.window_dilation)
+        )
+
+    def _check_padding(self, padding: tuple[tuple[int, int], ...]) -> None:
+        for (low, high), span in zip(padding, self._spans()):
+            if max(low, high) > span:
+                raise ValueError(
+                    f"padding {(low, high)} is larger than the window ({span}); "
+                    "Equinox refuses it too"
+                )
+
+    def _ceil_padding(self, spatial_shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+        """Equinox's ``use_ceil``: ``stride`` more high padding on every axis
+        whose windows do not end exactly at the end of the padded input."""
+        padding = []
+        for length, (low, high), span, stride in zip(
+            spatial_shape, self.padding, self._spans(), self.stride
+        ):
+            fits = (length + low + high - span) % stride == 0
+            padding.append((low, high) if fits else (low, high + stride))
+        return tuple(padding)
+
+    def __call__(self, x: jax.Array, *, key: Any = None) -> Any:
+        """Pools ``x`` of shape ``(channels, dim_1, ..., dim_N)``.
+
+        Args:
+          x: the unbatched input.
+          key: ignored, as in Equinox.
+
+        Returns:
+          ``(channels, new_dim_1, ..., new_dim_N)``, or ``(values, switches)``
+          of that shape with ``return_switches=True``.
+        """
+        del key
+        if np.ndim(x) != self.num_spatial_dims + 1:
+            dims = ", ".join(f"dim_{i}" for i in range(1, self.num_spatial_dims + 1))
+            raise ValueError(f"input must have shape (channels, {dims}); got shape {np.shape(x)}")
+        padding = self.padding
+        if self.use_ceil:
+            padding = self._ceil_padding(np.shape(x)[1:])
+            self._check_padding(padding)
+        values, switches = max_pool_with_argmax(
+            x,
+            self.kernel_size,
+            self.stride,
+            padding,
+            window_dilation=self.window_dilation,
+            channel_axis=0,
+            autodiff=self.autodiff,
+        )
+        return (values, switches) if self.return_switches else values
+
+
+class _FixedDims(MaxPool):
+    """:class:`MaxPool` with the number of spatial axes set by the class: its
+    arguments are :class:`MaxPool`'s after ``num_spatial_dims``."""
+
+    spatial_dims: ClassVar[int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(self.spatial_dims, *args, **kwargs)
+
+
+# Shown by help() and inspect.signature: MaxPool's, without num_spatial_dims.
+_signature = inspect.signature(MaxPool.__init__)
+_FixedDims.__init__.__signature__ = _signature.replace(  # type: ignore[attr-defined]
+    parameters=[p for name, p in _signature.parameters.items() if name != "num_spatial_dims"]
+)
+
+
+class MaxPool1d(_FixedDims):
+    """:class:`MaxPool` over one spatial axis: input ``(channels, dim)``."""
+
+    spatial_dims = 1
+
+
+class MaxPool2d(_FixedDims):
+    """:class:`MaxPool` over two spatial axes: input ``(channels, dim_1, dim_2)``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.equinox
+      >>> pool = jaxpool.equinox.MaxPool2d(2, stride=2)
+      >>> pool(jnp.arange(16.0).reshape(1, 4, 4))
+      Array([[[ 5.,  7.],
+              [13., 15.]]], dtype=float32)
+    """
+
+    spatial_dims = 2
+
+
+class MaxPool3d(_FixedDims):
+    """:class:`MaxPool` over three spatial axes: input ``(channels, d1, d2, d3)``."""
+
+    spatial_dims = 3

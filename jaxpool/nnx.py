@@ -1,0 +1,76 @@
+"""jaxpool's max pooling as a ``flax.nnx`` Module.
+
+Import it by name (``import jaxpool.nnx``); ``import jaxpool`` does not
+import Flax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+
+from jaxpool import _layers
+
+nnx = _layers.import_framework("flax.nnx", "jaxpool.nnx", "Flax", "flax")
+
+__all__ = ["MaxPool"]
+
+
+class MaxPool(nnx.Module):
+    """Max pooling whose gradient goes to the switch of each window.
+
+    A ``flax.nnx.Module`` with no parameters or state (every setting is a
+    static attribute): calling it is one call of :func:`jaxpool.max_pool`
+    (or :func:`jaxpool.max_pool_with_argmax` with ``return_switches=True``),
+    so the selection rules (ties to the first position, NaN wins, ``-inf``
+    padding never selected while the window holds a real element,
+    overlapping gradients summed) are those of the function. The settings
+    are checked here: bad ones raise ``TypeError`` or ``ValueError`` naming
+    the value.
+
+    The arguments are :func:`jaxpool.max_pool`'s, with its defaults, and
+    ``return_switches``: if true, the call returns ``(values, switches)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> pool = jaxpool.nnx.MaxPool((2, 2), strides=(2, 2))
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> pool(x)[..., 0]
+      Array([[[ 5.,  7.],
+              [13., 15.]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        window_shape: Sequence[int],
+        strides: int | Sequence[int] | None = None,
+        padding: Any = "VALID",
+        *,
+        window_dilation: int | Sequence[int] | None = None,
+        ceil_mode: bool = False,
+        channel_axis: int | None = -1,
+        pad_value: float = -math.inf,
+        autodiff: str = "vjp",
+        return_switches: bool = False,
+    ) -> None:
+        window_shape, strides, padding, window_dilation = map(
+            _layers.frozen, (window_shape, strides, padding, window_dilation)
+        )
+        self.window_shape = window_shape
+        self.strides = strides
+        self.padding = padding
+        self.window_dilation = window_dilation
+        self.ceil_mode = ceil_mode
+        self.channel_axis = channel_axis
+        self.pad_value = pad_value
+        self.autodiff = autodiff
+        self.return_switches = return_switches
+        _layers.check_settings(self)
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
+        """Pools ``inputs``: the values, or ``(values, switches)``."""
+        return _layers.pool(self, inputs)

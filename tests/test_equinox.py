@@ -1,0 +1,201 @@
+"""Tests for jaxpool.equinox against equinox.nn.MaxPool1d/2d/3d."""
+
+from __future__ import annotations
+
+import itertools
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+from jax import lax
+from layer_cases import assert_import_names_the_extra
+from layer_cases import assert_pools_like
+from layer_cases import distinct_inputs
+from references import output_size
+
+eqx = pytest.importorskip("equinox")
+
+import jaxpool  # noqa: E402
+import jaxpool.equinox  # noqa: E402
+
+# (kernel_size, stride, padding, use_ceil) on a (3, 9, 10) input; the ceil
+# cases are ones where Equinox's rule adds padding.
+GRID = [
+    (2, 2, 0, False),
+    (3, 2, 1, False),
+    (2, 2, 0, True),  # 9 rows: one more window, half in the padding
+    (3, 2, 1, True),  # 10 columns: likewise
+    ((2, 3), (1, 2), ((1, 0), (0, 1)), True),
+    (3, 1, (1, 0), False),
+    ((3, 2), (3, 2), 0, True),
+]
+
+
+def _batched(pool):
+    return jax.vmap(pool)
+
+
+class AgainstEquinoxTest(chex.TestCase):
+    # Eager runs cost seconds each: the whole grid jitted, one case eagerly.
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(*GRID)
+    def test_values_and_gradients_equal_equinox_max_pool_2d(
+        self, kernel_size, stride, padding, use_ceil
+    ):
+        overlap = np.any(np.less(stride, kernel_size))
+        assert_pools_like(
+            self.variant,
+            _batched(jaxpool.equinox.MaxPool2d(kernel_size, stride, padding, use_ceil)),
+            _batched(eqx.nn.MaxPool2d(kernel_size, stride, padding, use_ceil)),
+            distinct_inputs((2, 3, 9, 10)),
+            overlap=overlap,
+        )
+
+    @chex.variants(without_jit=True)
+    def test_values_and_gradients_equal_equinox_max_pool_2d_eagerly(self):
+        assert_pools_like(
+            self.variant,
+            jaxpool.equinox.MaxPool2d(2, 2, use_ceil=True),
+            eqx.nn.MaxPool2d(2, 2, use_ceil=True),
+            distinct_inputs((3, 5, 6)),
+            overlap=False,
+        )
+
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(
+        (jaxpool.equinox.MaxPool1d, eqx.nn.MaxPool1d, (2, 3, 11)),
+        (jaxpool.equinox.MaxPool3d, eqx.nn.MaxPool3d, (2, 2, 5, 4, 5)),
+    )
+    def test_one_and_three_spatial_axes(self, layer, reference, shape):
+        assert_pools_like(
+            self.variant,
+            _batched(layer(3, 2, 1, use_ceil=True)),
+            _batched(reference(3, 2, 1, use_ceil=True)),
+            distinct_inputs(shape),
+            overlap=True,
+        )
+
+    def test_general_max_pool_equals_equinox_pool_with_max(self):
+        layer = jaxpool.equinox.MaxPool(2, (2, 3), (2, 1), ((0, 1), (1, 1)))
+        reference = eqx.nn.Pool(-jnp.inf, lax.max, 2, (2, 3), (2, 1), ((0, 1), (1, 1)))
+        x = distinct_inputs((3, 7, 6))
+        assert_pools_like(jax.jit, layer, reference, x, overlap=True)
+
+
+def test_use_ceil_is_equinox_rule_not_pytorch_ceil_mode():
+    # 1-D, length 6, window 2, stride 3: the windows [0, 1] and [3, 4] leave
+    # one element, so Equinox's rule adds stride=3 high padding, more than
+    # the window, and refuses. PyTorch's ceil_mode would start a third window
+    # at 6, in the padding, and drop it: two windows, as without ceil mode.
+    x = jnp.array([[1.0, 5.0, 2.0, 6.0, 3.0, 4.0]])
+    layer = jaxpool.equinox.MaxPool1d(2, 3, use_ceil=True)
+    with pytest.raises(ValueError, match=r"padding \(0, 3\).*window \(2\)"):
+        layer(x)
+    with pytest.raises(RuntimeError, match="Padding"):
+        eqx.nn.MaxPool1d(2, 3, use_ceil=True)(x)
+    pytorch_like = jaxpool.max_pool(x, (2,), 3, ceil_mode=True, channel_axis=0)
+    np.testing.assert_array_equal(pytorch_like, [[5.0, 6.0]])
+    # Length 7: Equinox pads 2 (window 2, stride 2) where PyTorch pads 1; the
+    # same three windows [1, 5], [2, 6], [3, pad].
+    x = jnp.array([[1.0, 5.0, 2.0, 6.0, 3.0, 4.0, 0.5]])
+    expected = [[5.0, 6.0, 4.0, 0.5]]
+    np.testing.assert_array_equal(jaxpool.equinox.MaxPool1d(2, 2, use_ceil=True)(x), expected)
+    np.testing.assert_array_equal(eqx.nn.MaxPool1d(2, 2, use_ceil=True)(x), expected)
+    pytorch_like = jaxpool.max_pool(x, (2,), 2, ceil_mode=True, channel_axis=0)
+    np.testing.assert_array_equal(pytorch_like, expected)
+
+
+def test_use_ceil_gives_equinox_shapes_and_pytorch_counts_within_pytorch_padding():
+    for length, kernel, stride in itertools.product(range(3, 9), range(1, 4), range(1, 4)):
+        for padding in range(kernel // 2 + 1):
+            x = jax.ShapeDtypeStruct((1, length), jnp.float32)
+            reference = eqx.nn.MaxPool1d(kernel, stride, padding, use_ceil=True)
+            layer = jaxpool.equinox.MaxPool1d(kernel, stride, padding, use_ceil=True)
+            try:
+                expected = jax.eval_shape(reference, x).shape
+            except RuntimeError:
+                with pytest.raises(ValueError, match="padding"):
+                    jax.eval_shape(layer, x)
+                continue
+            assert jax.eval_shape(layer, x).shape == expected
+            torch_size = output_size(length, kernel, stride, 1, padding, padding, True)
+            assert expected == (1, torch_size)
+
+
+def test_windows_in_the_padding_as_equinox():
+    # Padding 2 = the window: the first and last windows hold padding only.
+    x = jnp.array([[3.0, 1.0]])
+    layer, reference = jaxpool.equinox.MaxPool1d(2, 2, 2), eqx.nn.MaxPool1d(2, 2, 2)
+    np.testing.assert_array_equal(layer(x), [[-np.inf, 3.0, -np.inf]])
+    np.testing.assert_array_equal(layer(x), reference(x))
+    grad = jax.grad(lambda x: jnp.sum(jnp.where(jnp.isinf(layer(x)), 0.0, layer(x))))(x)
+    np.testing.assert_array_equal(grad, [[1.0, 0.0]])
+
+
+def test_filter_jit_and_filter_grad_in_a_model():
+    x = distinct_inputs((2, 2, 8, 8))
+    keys = jax.random.split(jax.random.key(0), 2)
+
+    def model(pool):
+        return eqx.nn.Sequential(
+            [eqx.nn.Conv2d(2, 3, 3, key=keys[0]), pool, eqx.nn.Lambda(jnp.ravel)]
+        )
+
+    @eqx.filter_jit
+    @eqx.filter_grad
+    def grads(model, x):
+        return jnp.sum(jax.vmap(model)(x) ** 2)
+
+    ours = grads(model(jaxpool.equinox.MaxPool2d(2, 2)), x)
+    theirs = grads(model(eqx.nn.MaxPool2d(2, 2)), x)
+    # The convolution's gradients; the pooling layers have no arrays.
+    chex.assert_trees_all_equal(ours.layers[0], theirs.layers[0])
+
+
+def test_return_switches_and_window_dilation_hand_worked():
+    # Window 2 with dilation 2 reads x[i] and x[i + 2].
+    x = jnp.array([[4.0, 0.0, 1.0, 5.0, 2.0]])
+    layer = jaxpool.equinox.MaxPool1d(2, 1, window_dilation=2, return_switches=True)
+    values, switches = layer(x)
+    # Windows (4, 1), (0, 5), (1, 2): maxima 4 at position 0, 5 and 2 at 1.
+    np.testing.assert_array_equal(values, [[4.0, 5.0, 2.0]])
+    np.testing.assert_array_equal(switches, [[0, 1, 1]])
+    grad = jax.grad(lambda x: jnp.sum(layer(x)[0]))(x)
+    np.testing.assert_array_equal(grad, [[1.0, 0.0, 0.0, 1.0, 1.0]])
+
+
+def test_key_is_accepted_and_ignored():
+    x = distinct_inputs((1, 4))
+    layer = jaxpool.equinox.MaxPool1d(2)
+    np.testing.assert_array_equal(layer(x, key=jax.random.key(1)), layer(x))
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, pattern",
+    [
+        ((2, (2, 2, 2)), {}, ValueError, r"kernel_size.*\(2, 2, 2\)"),
+        ((2, 0), {}, ValueError, "window_shape.*0"),
+        ((2, 2, 0), {}, ValueError, "strides.*0"),
+        ((2, 2, 2, -1), {}, ValueError, "padding"),
+        ((2, 2, 2, 3), {}, ValueError, r"padding \(3, 3\).*window \(2\)"),
+        ((2, 2), {"use_ceil": "yes"}, TypeError, "use_ceil.*'yes'"),
+        ((2, 2), {"window_dilation": 0}, ValueError, "window_dilation.*0"),
+        ((2, 2), {"return_switches": None}, TypeError, "return_switches.*None"),
+        ((0, 2), {}, ValueError, "num_spatial_dims.*0"),
+    ],
+)
+def test_bad_settings_fail_when_the_layer_is_built(args, kwargs, error, pattern):
+    with pytest.raises(error, match=pattern):
+        jaxpool.equinox.MaxPool(*args, **kwargs)
+
+
+def test_batched_input_is_refused_with_its_shape():
+    with pytest.raises(ValueError, match=r"\(channels, dim_1, dim_2\).*\(2, 3, 4, 4\)"):
+        jaxpool.equinox.MaxPool2d(2)(jnp.zeros((2, 3, 4, 4)))
+
+
+def test_missing_equinox_names_the_extra(monkeypatch):
+    assert_import_names_the_extra(monkeypatch, "jaxpool.equinox", ["equinox"], "equinox")

@@ -1,0 +1,151 @@
+"""Tests for jaxpool.haiku against haiku.max_pool and haiku.MaxPool."""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+from layer_cases import assert_import_names_the_extra
+from layer_cases import assert_pools_like
+from layer_cases import distinct_inputs
+
+hk = pytest.importorskip("haiku")
+
+import jaxpool.haiku  # noqa: E402
+
+# Haiku warns that an int size is read from the unbatched shape under vmap.
+pytestmark = pytest.mark.filterwarnings("ignore:When running under vmap:DeprecationWarning")
+
+# (window_shape, strides, padding, channel_axis) on an NHWC input, in every
+# spelling Haiku reads: ints, shorter tuples (trailing axes), full rank.
+GRID = [
+    (2, 2, "VALID", -1),  # (1, 2, 2, 1): the usual 2x2 pooling
+    (3, 2, "SAME", -1),
+    ((3, 3, 1), (2, 2, 1), "SAME", -1),  # Haiku's advice for vmap
+    ((1, 3, 3, 1), (1, 2, 1, 1), "VALID", -1),
+    ((2, 2), (1, 2), "VALID", -1),  # the trailing axes: W and C
+    (2, 1, "SAME", None),  # no channel axis: C is pooled too
+    (2, 2, "VALID", 0),  # Haiku reads channel_axis=0 as no channel axis
+    (3, (1, 1, 2, 2), "SAME", 1),  # channels first: (1, 1, 3, 3)
+    ((2, 1, 1, 2), (2, 1, 1, 2), "VALID", -1),  # the batch and channel axes
+    ((1, 1, 1, 1), (1, 1, 1, 1), "SAME", -1),  # nothing pooled
+]
+
+
+def _overlap(window_shape, strides):
+    windows = np.broadcast_to(window_shape, (4,)) if np.ndim(window_shape) == 0 else window_shape
+    steps = np.broadcast_to(strides, (len(windows),)) if np.ndim(strides) == 0 else strides
+    return any(s < w for w, s in zip(windows[::-1], steps[::-1]))
+
+
+class AgainstHaikuTest(chex.TestCase):
+    # Eager runs cost seconds each: the whole grid jitted, one case eagerly.
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(*GRID)
+    def test_values_and_gradients_equal_haiku_max_pool(
+        self, window_shape, strides, padding, channel_axis
+    ):
+        assert_pools_like(
+            self.variant,
+            lambda x: jaxpool.haiku.max_pool(x, window_shape, strides, padding, channel_axis),
+            lambda x: hk.max_pool(x, window_shape, strides, padding, channel_axis),
+            distinct_inputs((2, 6, 7, 3)),
+            overlap=_overlap(window_shape, strides),
+        )
+
+    @chex.variants(without_jit=True)
+    def test_values_and_gradients_equal_haiku_max_pool_eagerly(self):
+        assert_pools_like(
+            self.variant,
+            lambda x: jaxpool.haiku.max_pool(x, 2, 2, "VALID"),
+            lambda x: hk.max_pool(x, 2, 2, "VALID"),
+            distinct_inputs((2, 6, 6, 3)),
+            overlap=False,
+        )
+
+    @parameterized.parameters((1, (3,)), (3, (2, 3, 2, 2)))
+    def test_other_ranks(self, ndim, shape):
+        window_shape, strides = (2,) * ndim, (1,) * ndim
+        x = distinct_inputs(shape)
+        assert_pools_like(
+            jax.jit,
+            lambda x: jaxpool.haiku.max_pool(x, window_shape, strides, "SAME"),
+            lambda x: hk.max_pool(x, window_shape, strides, "SAME"),
+            x,
+            overlap=True,
+        )
+
+
+def _net(pool):
+    def forward(x):
+        x = jax.nn.relu(hk.Conv2D(4, 3)(x))
+        x = pool(x)
+        return hk.Linear(3)(x.reshape(x.shape[0], -1))
+
+    return hk.without_apply_rng(hk.transform(forward))
+
+
+def test_module_in_a_network_loss_and_parameter_gradients_equal_haiku():
+    x = distinct_inputs((2, 7, 7, 2))
+    model = _net(lambda x: jaxpool.haiku.MaxPool(3, 2, "SAME")(x))
+    reference = _net(lambda x: hk.MaxPool(3, 2, "SAME")(x))
+    params = jax.jit(model.init)(jax.random.key(0), x)
+    reference_params = jax.eval_shape(reference.init, jax.random.key(0), x)
+    chex.assert_trees_all_equal_structs(params, reference_params)
+
+    def loss(net, params):
+        return jnp.sum(net.apply(params, x) ** 2)
+
+    loss_value, grads = jax.jit(jax.value_and_grad(lambda p: loss(model, p)))(params)
+    expected_loss, expected = jax.jit(jax.value_and_grad(lambda p: loss(reference, p)))(params)
+    np.testing.assert_allclose(loss_value, expected_loss, rtol=1e-6)
+    chex.assert_trees_all_close(grads, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_module_name_and_vmap_with_an_unbatched_window():
+    def forward(x):
+        pool = jaxpool.haiku.MaxPool((2, 2, 1), (2, 2, 1), "VALID", name="pool")
+        assert pool.module_name == "pool"
+        return jax.vmap(pool)(x)
+
+    x = distinct_inputs((2, 4, 6, 3))
+    out = hk.transform(forward).apply({}, None, x)
+    np.testing.assert_array_equal(out, hk.max_pool(x, (1, 2, 2, 1), (1, 2, 2, 1), "VALID"))
+
+
+@pytest.mark.parametrize(
+    "args, error, pattern",
+    [
+        ((2, 2, "same"), ValueError, "padding.*'same'"),
+        ((2, 2, (1, 1)), ValueError, r"padding.*\(1, 1\)"),
+        ((0, 2, "VALID"), ValueError, "window_shape.*0"),
+        ((2, (1, -1), "VALID"), ValueError, r"strides.*\(1, -1\)"),
+        ((2.0, 2, "VALID"), TypeError, "window_shape.*2.0"),
+        ((2, None, "VALID"), TypeError, "strides.*None"),
+    ],
+)
+def test_bad_settings(args, error, pattern):
+    x = distinct_inputs((1, 4, 4, 1))
+    with pytest.raises(error, match=pattern):
+        jaxpool.haiku.max_pool(x, *args)
+    with pytest.raises(error, match=pattern):
+        hk.transform(lambda x: jaxpool.haiku.MaxPool(*args)(x)).init(None, x)
+
+
+def test_sizes_longer_than_the_rank_and_bad_channel_axis():
+    x = distinct_inputs((4, 4, 1))
+    with pytest.raises(ValueError, match=r"window_shape=\(1, 2, 2, 1\).*3"):
+        jaxpool.haiku.max_pool(x, (1, 2, 2, 1), 1, "VALID")
+    # As in Haiku, an int size checks channel_axis against the rank.
+    for channel_axis in (5, -3):
+        with pytest.raises(ValueError, match=f"channel_axis={channel_axis}"):
+            jaxpool.haiku.max_pool(x, 2, 1, "VALID", channel_axis=channel_axis)
+        with pytest.raises(ValueError, match=f"channel axis {channel_axis}"):
+            hk.max_pool(x, 2, 1, "VALID", channel_axis=channel_axis)
+
+
+def test_missing_haiku_names_the_extra(monkeypatch):
+    assert_import_names_the_extra(monkeypatch, "jaxpool.haiku", ["haiku"], "haiku")

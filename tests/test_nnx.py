@@ -1,0 +1,142 @@
+"""Tests for jaxpool.nnx.MaxPool against flax.nnx.max_pool."""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+from layer_cases import assert_import_names_the_extra
+from layer_cases import assert_pools_like
+from layer_cases import distinct_inputs
+
+nnx = pytest.importorskip("flax.nnx")
+
+import jaxpool.nnx  # noqa: E402
+
+# (window_shape, strides, padding): disjoint, overlapping, padded pairs.
+GRID = [
+    ((2, 2), (2, 2), "VALID"),
+    ((3, 3), (2, 2), "SAME"),
+    ((2, 3), (1, 3), ((1, 1), (0, 2))),
+    ((3, 1), None, "SAME"),
+]
+
+
+class AgainstNnxTest(chex.TestCase):
+    # Eager runs cost seconds each: the whole grid jitted, one case eagerly.
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(*GRID)
+    def test_values_and_gradients_equal_nnx_max_pool(self, window_shape, strides, padding):
+        layer = jaxpool.nnx.MaxPool(window_shape, strides, padding)
+        assert_pools_like(
+            self.variant,
+            layer,
+            lambda x: nnx.max_pool(x, window_shape, strides, padding),
+            distinct_inputs((2, 6, 7, 3)),
+            overlap=window_shape != strides,
+        )
+
+    @chex.variants(without_jit=True)
+    def test_values_and_gradients_equal_nnx_max_pool_eagerly(self):
+        assert_pools_like(
+            self.variant,
+            jaxpool.nnx.MaxPool((2, 2), (2, 2)),
+            lambda x: nnx.max_pool(x, (2, 2), (2, 2)),
+            distinct_inputs((2, 6, 6, 3)),
+            overlap=False,
+        )
+
+
+class CNN(nnx.Module):
+    def __init__(self, pool, rngs):
+        self.conv = nnx.Conv(2, 4, (3, 3), rngs=rngs)
+        self.pool = pool
+        self.head = nnx.Linear(4 * 4 * 4, 3, rngs=rngs)
+
+    def __call__(self, x):
+        x = self.pool(nnx.relu(self.conv(x)))
+        return self.head(x.reshape(x.shape[0], -1))
+
+
+def _loss(model, x):
+    return jnp.sum(model(x) ** 2)
+
+
+def test_under_nnx_jit_and_grad_loss_and_gradients_equal_flax():
+    x = distinct_inputs((2, 7, 7, 2))
+    model = CNN(jaxpool.nnx.MaxPool((2, 2), (2, 2), "SAME"), nnx.Rngs(0))
+    reference = CNN(lambda x: nnx.max_pool(x, (2, 2), (2, 2), "SAME"), nnx.Rngs(0))
+    loss, grads = nnx.jit(nnx.value_and_grad(_loss))(model, x)
+    expected_loss, expected = nnx.jit(nnx.value_and_grad(_loss))(reference, x)
+    np.testing.assert_array_equal(loss, expected_loss)
+    chex.assert_trees_all_equal(nnx.to_pure_dict(grads), nnx.to_pure_dict(expected))
+
+
+def test_has_no_state_and_splits_and_merges():
+    layer = jaxpool.nnx.MaxPool([3, 3], [2, 2], "SAME", return_switches=True)
+    graphdef, state = nnx.split(layer)
+    assert nnx.to_pure_dict(state) == {}
+    merged = nnx.merge(graphdef, state)
+    assert merged.window_shape == (3, 3) and merged.strides == (2, 2)
+    x = distinct_inputs((1, 5, 5, 1))
+    chex.assert_trees_all_equal(merged(x), layer(x))
+
+
+def test_in_sequential():
+    x = distinct_inputs((2, 8, 8, 3))
+    model = nnx.Sequential(jaxpool.nnx.MaxPool((2, 2), (2, 2)), nnx.relu)
+    np.testing.assert_array_equal(model(x), nnx.relu(nnx.max_pool(x, (2, 2), (2, 2))))
+
+
+def test_under_nnx_scan_pools_each_slice():
+    xs = distinct_inputs((3, 2, 4, 4, 2))
+
+    @nnx.scan(in_axes=(None, nnx.Carry, 0), out_axes=(nnx.Carry, 0))
+    def pool_each(layer, count, x):
+        return count + 1, layer(x)
+
+    count, ys = pool_each(jaxpool.nnx.MaxPool((2, 2), (2, 2)), 0, xs)
+    assert count == 3
+    np.testing.assert_array_equal(ys, jax.vmap(lambda x: nnx.max_pool(x, (2, 2), (2, 2)))(xs))
+
+
+def test_return_switches_hand_worked():
+    x = jnp.array([[1.0, 7.0, 2.0], [8.0, 0.0, 9.0]]).reshape(1, 2, 3, 1)
+    values, switches = jaxpool.nnx.MaxPool((2, 2), (1, 1), return_switches=True)(x)
+    # Windows [[1, 7], [8, 0]] (max 8 at (1, 0): 2) and [[7, 2], [0, 9]]
+    # (max 9 at (1, 1): 3).
+    np.testing.assert_array_equal(values[0, 0, :, 0], [8.0, 9.0])
+    np.testing.assert_array_equal(switches[0, 0, :, 0], [2, 3])
+
+
+def test_jvp_mode_gives_forward_mode():
+    x = jnp.array([[1.0, 7.0, 2.0, 0.0]]).reshape(1, 4, 1)
+    layer = jaxpool.nnx.MaxPool((2,), (2,), autodiff="jvp")
+    tangent = jnp.array([10.0, 20.0, 30.0, 40.0]).reshape(1, 4, 1)
+    _, out_tangent = jax.jvp(layer, (x,), (tangent,))
+    # The maxima are 7 (index 1) and 2 (index 2): their tangents pass through.
+    np.testing.assert_array_equal(out_tangent[0, :, 0], [20.0, 30.0])
+
+
+@pytest.mark.parametrize(
+    "settings, error, pattern",
+    [
+        (dict(window_shape=2), TypeError, r"window_shape.*\(2, 2\).*got 2"),
+        (dict(window_shape=(2, -1)), ValueError, r"window_shape.*\(2, -1\)"),
+        (dict(window_shape=(2, 2), strides=0), ValueError, "strides.*0"),
+        (dict(window_shape=(2, 2), padding=((1, 1),)), ValueError, r"padding"),
+        (dict(window_shape=(2, 2), window_dilation=(1, 0)), ValueError, "window_dilation"),
+        (dict(window_shape=(2, 2), channel_axis="last"), TypeError, "channel_axis.*'last'"),
+        (dict(window_shape=(2, 2), autodiff="forward"), ValueError, "autodiff.*'forward'"),
+    ],
+)
+def test_bad_settings_fail_when_the_module_is_built(settings, error, pattern):
+    with pytest.raises(error, match=pattern):
+        jaxpool.nnx.MaxPool(**settings)
+
+
+def test_missing_flax_names_the_extra(monkeypatch):
+    assert_import_names_the_extra(monkeypatch, "jaxpool.nnx", ["flax"], "flax")
