@@ -122,7 +122,7 @@ def device_line(machine: dict[str, Any]) -> str:
     """One line naming what was measured, for the console and the tables."""
     device = machine["device"]
     return (
-        f"{device['platform']} ({device['kind']}) on {machine['cpu_model']}, "
+        f"JAX's {device['platform']} backend (device: {device['kind']}) on {machine['cpu_model']}, "
         f"{machine['usable_cores']} usable cores, jax {machine['versions']['jax']}"
     )
 

@@ -12,52 +12,31 @@ median of each and the ratios taken within this run:
 
 and the residuals each gradient saves, from the VJP closure.
 
-Usage: ``python benchmarks/quick.py [--rounds N]``.
+Usage: ``python benchmarks/quick.py [--rounds N]``. The full harness, with
+every peer, spread and target: ``python -m benchmarks``.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import statistics
-import time
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import this checkout's benchmarks and jaxpool
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 import jaxpool
+from benchmarks import common
 
 CASES = [
     ("(32, 64, 64, 64) f32 2x2/2 VALID", (32, 64, 64, 64), (2, 2), (2, 2), "VALID"),
     ("(16, 112, 112, 64) f32 3x3/2 SAME", (16, 112, 112, 64), (3, 3), (2, 2), "SAME"),
 ]
-
-
-def reduce_window_pool(x, window_shape, strides, padding):
-    dims = (1, *window_shape, 1)
-    steps = (1, *strides, 1)
-    return lax.reduce_window(x, -jnp.inf, lax.max, dims, steps, padding)
-
-
-def residual_bytes(pool, x):
-    _, vjp_fn = jax.vjp(pool, x)
-    leaves = jax.tree_util.tree_leaves(vjp_fn)
-    described = ", ".join(f"{leaf.dtype}{list(leaf.shape)}" for leaf in leaves)
-    return sum(leaf.nbytes for leaf in leaves), described
-
-
-def time_interleaved(functions, x, rounds):
-    for function in functions.values():
-        jax.block_until_ready(function(x))  # compile and warm up
-    samples = {name: [] for name in functions}
-    for _ in range(rounds):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            jax.block_until_ready(function(x))
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main():
@@ -76,7 +55,7 @@ def main():
             return jaxpool.max_pool(x, window_shape, strides, padding)
 
         def theirs(x, window_shape=window_shape, strides=strides, padding=padding):
-            return reduce_window_pool(x, window_shape, strides, padding)
+            return common.reduce_window_max(x, window_shape, strides, padding)
 
         functions = {
             "jaxpool grad": jax.jit(jax.grad(lambda x: ours(x).sum())),
@@ -88,7 +67,9 @@ def main():
         np.testing.assert_array_equal(
             functions["jaxpool forward"](x), functions["reduce_window forward"](x)
         )
-        medians = time_interleaved(functions, x, args.rounds)
+        thunks = {n: (lambda f=f, x=x: jax.block_until_ready(f(x))) for n, f in functions.items()}
+        samples = common.time_interleaved(thunks, args.rounds, warmup=1)
+        medians = {name: common.summarize(values)["median"] for name, values in samples.items()}
         print(label)
         for name, seconds in medians.items():
             print(f"  {name:<22} {seconds * 1e3:9.2f} ms")
@@ -100,10 +81,11 @@ def main():
         print(f"  forward time / reduce_window's:   {forward:.2f}")
         outputs = ours(x).size
         for name, pool in (("jaxpool", ours), ("reduce_window", theirs)):
-            nbytes, described = residual_bytes(pool, x)
+            residuals = common.saved_residuals(pool, x)
+            nbytes = residuals["bytes"]
             print(
-                f"  {name} residuals: {described} = {nbytes / 2**20:.1f} MiB, "
-                f"{nbytes / outputs:.2f} bytes per output"
+                f"  {name} residuals: {', '.join(residuals['leaves'])} = "
+                f"{nbytes / 2**20:.1f} MiB, {nbytes / outputs:.2f} bytes per output"
             )
         print()
 

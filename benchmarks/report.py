@@ -482,13 +482,14 @@ def _machine_line(data: dict) -> str:
     versions = machine["versions"]
     load = machine.get("load_average")
     load_text = f", load average {load[0]:.1f} when it started" if load else ""
+    threads = f" ({machine['torch_threads']} threads)" if machine.get("torch_threads") else ""
     commit = (machine.get("git_commit") or "unknown")[:10]
     dirty = (
         " with uncommitted jaxpool changes" if machine.get("jaxpool_uncommitted_changes") else ""
     )
     return (
         f"{common.device_line(machine)}, jaxlib {versions['jaxlib']}, "
-        f"torch {versions['torch'] or 'absent'}, flax {versions['flax'] or 'absent'}, "
+        f"torch {versions['torch'] or 'absent'}{threads}, flax {versions['flax'] or 'absent'}, "
         f"Python {machine['python']}; {machine['date']}{load_text}; jaxpool at {commit}{dirty}; "
         f"{data['settings']['rounds']} interleaved rounds"
         f"{' (quick mode: tiny shapes)' if data['settings']['quick'] else ''}"
@@ -540,6 +541,20 @@ def markdown(results: dict[str, dict]) -> str:
 # --- the README section ---------------------------------------------------------------------
 
 
+def _load_caveat(machine: dict) -> list[str]:
+    """A warning where other work shared the machine during the run."""
+    load = (machine.get("load_average") or [0.0])[0]
+    if load < 0.5 * machine["usable_cores"]:
+        return []
+    return [
+        "",
+        f"The machine was shared with other work during this run (load average {load:.1f} on "
+        f"{machine['usable_cores']} cores when it started), so absolute times are noisy and "
+        "ratios less so (least so against PyTorch, whose threads wait on each other when a core "
+        "is taken); rerun on a quiet machine before quoting a figure elsewhere.",
+    ]
+
+
 def readme_section(results: dict[str, dict], directory: str = "benchmarks/results/cpu") -> str:
     """The README's "Speed and memory" section, rendered from committed results."""
     op, scale, model = results["op"], results.get("scale"), results.get("model")
@@ -558,6 +573,7 @@ def readme_section(results: dict[str, dict], directory: str = "benchmarks/result
         f"[`{directory}/results.md`]({directory}/results.md). Gradients are the jitted "
         "`jax.grad` of `sum(max_pool(x))`; `x * 2` reads the input and writes an array of its "
         "size, the least any gradient must move.",
+        *_load_caveat(op["machine"]),
         "",
         op_summary_table(op, dtypes=("float32",)),
         "",
