@@ -17,7 +17,16 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["PoolGeometry", "pool_geometry", "switch_dtype"]
+__all__ = ["AxisWindows", "PoolGeometry", "pool_geometry", "switch_dtype"]
+
+# Windows of at most this many positions are selected position by position
+# (one fused select per position, the fastest for small windows); larger ones
+# axis by axis, so that the program grows with the sum of the window sizes
+# (or their logarithms), not with their product.
+POSITIONS_LIMIT = 12
+# Along one axis, windows of at most this many overlapping positions are
+# unrolled; longer ones use doubling (forward) and a loop (backward).
+AXIS_UNROLL_LIMIT = 8
 
 
 def switch_dtype(num_window_positions: int) -> np.dtype:
@@ -29,6 +38,57 @@ def switch_dtype(num_window_positions: int) -> np.dtype:
         f"window_shape has {num_window_positions} positions; at most "
         f"{np.iinfo(np.int32).max + 1} are supported"
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class AxisWindows:
+    """The windows along one spatial axis.
+
+    Window ``i`` holds the positions ``i * stride + q * dilation`` (for
+    ``0 <= q < window``) of the axis padded by ``(low, high)``; ``high`` may be
+    negative where trailing elements are left out.
+    """
+
+    axis: int
+    length: int
+    window: int
+    stride: int
+    dilation: int
+    low: int
+    high: int
+    size: int
+
+    @property
+    def padded_length(self) -> int:
+        return self.length + self.low + self.high
+
+    @property
+    def is_padded(self) -> bool:
+        return self.low > 0 or self.high > 0
+
+    @property
+    def strategy(self) -> str:
+        """``"blocks"``: disjoint windows, split out by one reshape;
+        ``"unrolled"``: one strided slice per position; ``"doubling"``: long
+        overlapping windows, in logarithmically many passes."""
+        if self.dilation == 1 and (self.stride == self.window or self.size == 1):
+            return "blocks"
+        if self.window <= AXIS_UNROLL_LIMIT:
+            return "unrolled"
+        return "doubling"
+
+    def real(self) -> np.ndarray:
+        """Which positions of the padded axis hold input elements."""
+        index = np.arange(self.padded_length)
+        return (index >= self.low) & (index < self.low + self.length)
+
+    def window_real(self) -> np.ndarray:
+        """``(size, window)``: whether position ``q`` of window ``i`` is real."""
+        index = (
+            np.arange(self.size)[:, None] * self.stride
+            + np.arange(self.window)[None, :] * self.dilation
+        )
+        return (index >= self.low) & (index < self.low + self.length)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +168,27 @@ class PoolGeometry:
         """Whether the windows cover only real elements (trailing ones may be
         left out)."""
         return all(low == 0 and high <= 0 for low, high in self.extent_padding)
+
+    @property
+    def strategy(self) -> str:
+        """``"positions"``: one select per window position, over the whole
+        window; ``"separable"``: one spatial axis after another."""
+        return "positions" if self.num_window_positions <= POSITIONS_LIMIT else "separable"
+
+    def axis_windows(self) -> tuple[AxisWindows, ...]:
+        """The windows of each spatial axis, in the order of the axes."""
+        return tuple(
+            AxisWindows(axis, length, window, stride, dilation, low, high, size)
+            for axis, length, window, stride, dilation, (low, high), size in zip(
+                self.spatial_axes,
+                self.spatial_shape,
+                self.window_shape,
+                self.strides,
+                self.window_dilation,
+                self.extent_padding,
+                self.output_spatial_shape,
+            )
+        )
 
     def _full_rank(self, per_spatial: Sequence[Any], fill: Any) -> list[Any]:
         full = [fill] * self.ndim

@@ -13,6 +13,7 @@ from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxpool import _separable
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import pool_geometry
 
@@ -140,6 +141,8 @@ def _values_and_switches_in_box(
 
 def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     """The windowed max and the row-major window position that holds it."""
+    if geometry.strategy == "separable":
+        return _separable.values_and_switches(inputs, geometry, _pad_scalar(inputs, geometry))
     interior = geometry.interior_box()
     if interior is None or interior == geometry.full_box:
         candidates = _candidates(inputs, geometry, _pad_scalar(inputs, geometry))
@@ -159,6 +162,17 @@ def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.
     return values, switches
 
 
+def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+    """:func:`values_and_switches` where no derivative is taken: a caller that
+    uses only the values pays for no selection, as XLA drops the switches."""
+    values, switches = values_and_switches(inputs, geometry)
+    if geometry.strategy == "separable":
+        # The selection's values come out of its last pass; a max alone is
+        # cheaper where nothing needs the switches.
+        values = _separable.max_values(inputs, geometry, _pad_scalar(inputs, geometry))
+    return values, switches
+
+
 def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """The input tangent at each output's switch (padding has tangent zero).
 
@@ -169,6 +183,8 @@ def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeom
     # overlapping contributions in float32.
     wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
     tangent = tangent.astype(wide)
+    if geometry.strategy == "separable":
+        return _separable.pick_at_switches(tangent, switches, geometry).astype(dtype)
     if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
         # Compare the switches with all window positions at once and sum the
         # window axes away; the transpose is then one fused broadcast-select
@@ -212,20 +228,28 @@ def route_to_switches(
     return routed
 
 
-def _saved(switches: jax.Array) -> jax.Array:
-    # Write the switches once: otherwise XLA fuses the whole selection into
-    # the backward loop and redoes it for every input element (2x slower).
+def _saved(switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
+    """The switches as the backward reads them: written once, not redone."""
+    if geometry.spatial_axes[-1] == geometry.ndim - 1 and geometry.strategy == "positions":
+        # XLA on CPU drops the optimization barrier and fuses the selection
+        # into the backward loop, redoing it for every input element; with
+        # window positions along the minor axis that loop does not vectorize
+        # (3x slower). An integer remainder by an odd number above every
+        # switch is the identity, yet costly enough (unlike one by a power
+        # of two) that XLA writes the switches out instead.
+        modulus = 2 * geometry.num_window_positions + 1
+        switches = lax.rem(switches, jnp.asarray(modulus, switches.dtype))
     return lax.optimization_barrier(switches)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
 def _pool_vjp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    return values_and_switches(inputs, geometry)
+    return _pool(inputs, geometry)
 
 
 def _pool_vjp_mode_fwd(inputs, geometry):
     values, switches = values_and_switches(inputs, geometry)
-    return (values, switches), _saved(switches)
+    return (values, switches), _saved(switches, geometry)
 
 
 def _pool_vjp_mode_bwd(geometry, switches, cotangents):
@@ -238,7 +262,7 @@ _pool_vjp_mode.defvjp(_pool_vjp_mode_fwd, _pool_vjp_mode_bwd)
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _pool_jvp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    return values_and_switches(inputs, geometry)
+    return _pool(inputs, geometry)
 
 
 @_pool_jvp_mode.defjvp
@@ -248,7 +272,7 @@ def _pool_jvp_mode_jvp(geometry, primals, tangents):
     # Rematerialised pick: reverse mode then saves the switches alone, not one
     # mask per window position, and transposes pick into route_to_switches.
     pick = jax.checkpoint(functools.partial(pick_at_switches, geometry=geometry), prevent_cse=False)
-    values_tangent = pick(tangent, _saved(switches))
+    values_tangent = pick(tangent, _saved(switches, geometry))
     # zeros_like, not np.zeros: the tangent must carry shard_map's axes too.
     switches_tangent = jnp.zeros_like(switches, dtype=jax.dtypes.float0)
     return (values, switches), (values_tangent, switches_tangent)
@@ -344,7 +368,7 @@ def max_pool_with_argmax(
         pool = _AUTODIFF_MODES[autodiff]
     else:
         # Integers have no gradient to route; JAX's own rules give float0.
-        pool = values_and_switches
+        pool = _pool
     return _auto_spatial_axes(lambda x: pool(x, geometry), inputs, geometry)(inputs)
 
 

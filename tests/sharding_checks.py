@@ -92,9 +92,12 @@ def main():
     mesh = jax.make_mesh((8,), ("d",), axis_types=(jax.sharding.AxisType.Auto,))
     overlapping = dict(window_shape=(3, 3), strides=(2, 1), padding="SAME")
     disjoint = dict(window_shape=(2, 2), strides=(2, 2))
+    # Pooled axis by axis: unrolled overlapping windows, and a global window.
+    large = dict(window_shape=(5, 5), strides=(1, 1), padding="SAME")
+    global_window = dict(window_shape=(16, 16), strides=(16, 16))
     checks = 0
     for mode in ("vjp", "jvp"):
-        for settings_ in (disjoint, overlapping):
+        for settings_ in (disjoint, overlapping, large, global_window):
             check_sharded(mesh, P("d"), settings_, mode, expect_no_communication=True)
             check_sharded(mesh, P(None, None, None, "d"), settings_, mode, True)
             check_shard_map(mesh, settings_, mode)
@@ -111,6 +114,9 @@ def main():
             # Spatial axes: pooled with the Explicit axis turned Auto.
             check_explicit(explicit, P(None, None, "d", None), settings_, mode)
             checks += 3
+        for settings_ in (large, global_window):
+            check_explicit(explicit, P("d", None, None, None), settings_, mode)
+            checks += 1
     print(f"sharding checks passed: {checks}")
 
 
