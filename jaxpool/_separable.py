@@ -337,3 +337,77 @@ def pick_at_switches(
     for windows, positions in zip(reversed(axes), reversed(selected)):
         tangent = _pick_axis(tangent, positions, windows)
     return tangent
+
+
+def _is_better(candidate: jnp.ndarray, best: jnp.ndarray) -> jnp.ndarray:
+    """Whether ``candidate`` beats ``best``: strictly larger, NaN above every
+    number."""
+    better = candidate > best
+    if jnp.issubdtype(candidate.dtype, jnp.floating):
+        better = better | (jnp.isnan(candidate) & ~jnp.isnan(best))
+    return better
+
+
+def _route_largest_axis(
+    values: jnp.ndarray, landed: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
+) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Sends each window's value (where ``landed``) to the element its
+    ``selected`` position names along the axis, keeping the largest where
+    several land; returns the routed values (zero where none lands) and
+    where something landed."""
+    axis, zero = windows.axis, jnp.zeros((), values.dtype)
+    count = (windows.size - 1) * windows.stride + 1
+    shape = list(values.shape)
+    shape[axis] = windows.padded_length
+    config = [(0, 0, 0)] * values.ndim
+    config[axis] = (0, 0, windows.stride - 1)
+
+    def land(position, carry):
+        routed, routed_landed = carry
+        hit = landed & (selected == position)
+        spread = lax.pad(jnp.where(hit, values, zero), zero, config)
+        spread_hit = lax.pad(hit, False, config)
+        start = position * windows.dilation
+        region = lax.dynamic_slice_in_dim(routed, start, count, axis)
+        region_landed = lax.dynamic_slice_in_dim(routed_landed, start, count, axis)
+        better = spread_hit & (~region_landed | _is_better(spread, region))
+        routed = lax.dynamic_update_slice_in_dim(
+            routed, jnp.where(better, spread, region), start, axis
+        )
+        routed_landed = lax.dynamic_update_slice_in_dim(
+            routed_landed, region_landed | spread_hit, start, axis
+        )
+        return routed, routed_landed
+
+    carry = (jnp.zeros(shape, values.dtype), jnp.zeros(shape, bool))
+    if windows.window <= AXIS_UNROLL_LIMIT:
+        for position in range(windows.window):
+            carry = land(position, carry)
+    else:
+        carry = lax.fori_loop(0, windows.window, land, carry)
+    routed, routed_landed = carry
+    return _unpad_axis(routed, windows), _unpad_axis(routed_landed, windows)
+
+
+def route_largest(
+    values: jnp.ndarray, switches: jnp.ndarray, geometry: PoolGeometry
+) -> jnp.ndarray:
+    """Sends each value to the input element its switch names, one axis after
+    another, keeping the largest where several land (NaN above every number)
+    and zero where none lands; what lands on padding is dropped.
+
+    Exact for switches a max pool can produce (every output that selects an
+    element of an intermediate selects the same position in it), as
+    :func:`pick_at_switches` is.
+    """
+    axes = geometry.axis_windows()
+    along = _positions_along(switches, geometry)
+    selected = []
+    for k, positions in enumerate(along):
+        for j in range(k):
+            positions = route_positions(positions, selected[j], axes[j])
+        selected.append(positions)
+    landed = jnp.ones(values.shape, bool)
+    for windows, positions in zip(axes, selected):
+        values, landed = _route_largest_axis(values, landed, positions, windows)
+    return jnp.where(landed, values, jnp.zeros((), values.dtype))
