@@ -616,3 +616,154 @@ def pool_geometry(
         pad_value=value,
         pad_is_lowest=pad_is_lowest,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class AdaptiveGroup:
+    """Adaptive windows ``i = residue + m * period`` (``0 <= m < count``) of
+    one axis: all of size ``window``, starting at ``start + m * stride``, so
+    they are one regular pooling of the slice from ``start``."""
+
+    residue: int
+    start: int
+    window: int
+    stride: int
+    count: int
+
+    @property
+    def stop(self) -> int:
+        """End of the slice the group's windows cover."""
+        return self.start + (self.count - 1) * self.stride + self.window
+
+
+@dataclasses.dataclass(frozen=True)
+class AdaptiveAxis:
+    """PyTorch's adaptive windows along one spatial axis: window ``i`` of
+    ``size`` covers ``floor(i * length / size) <= j < ceil((i + 1) * length /
+    size)``; windows may overlap and differ in size by one."""
+
+    axis: int
+    length: int
+    size: int
+
+    @property
+    def period(self) -> int:
+        """Windows ``period`` apart have the same size and lie ``length /
+        gcd`` elements apart."""
+        return self.size // math.gcd(self.length, self.size)
+
+    def starts(self) -> np.ndarray:
+        return np.arange(self.size) * self.length // self.size
+
+    def stops(self) -> np.ndarray:
+        return -((-(np.arange(1, self.size + 1)) * self.length) // self.size)
+
+    @property
+    def max_window(self) -> int:
+        """The largest window: switches count positions over it."""
+        return int((self.stops() - self.starts()).max())
+
+    def groups(self) -> tuple[AdaptiveGroup, ...]:
+        """The windows as ``period`` regular poolings (one where ``size``
+        divides ``length``)."""
+        count = math.gcd(self.length, self.size)
+        stride = self.length // count
+        starts, stops = self.starts(), self.stops()
+        return tuple(
+            AdaptiveGroup(
+                residue=r,
+                start=int(starts[r]),
+                window=int(stops[r] - starts[r]),
+                stride=stride,
+                count=count,
+            )
+            for r in range(self.period)
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class AdaptiveGeometry:
+    """Static description of one adaptive pooling: hashable.
+
+    Switches are row-major offsets within each window counted over
+    ``max_window_shape`` (the largest window per axis): offset ``q_k`` along
+    spatial axis ``k`` gives the switch ``sum_k q_k * prod(max_window_shape[k
+    + 1:])``.
+    """
+
+    input_shape: tuple[int, ...]
+    channel_axis: int | None
+    axes: tuple[AdaptiveAxis, ...]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input_shape)
+
+    @property
+    def spatial_axes(self) -> tuple[int, ...]:
+        return tuple(axis.axis for axis in self.axes)
+
+    @property
+    def output_spatial_shape(self) -> tuple[int, ...]:
+        return tuple(axis.size for axis in self.axes)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        shape = list(self.input_shape)
+        for axis in self.axes:
+            shape[axis.axis] = axis.size
+        return tuple(shape)
+
+    @property
+    def max_window_shape(self) -> tuple[int, ...]:
+        return tuple(axis.max_window for axis in self.axes)
+
+    @property
+    def switch_dtype(self) -> np.dtype:
+        return switch_dtype(math.prod(self.max_window_shape))
+
+
+def adaptive_geometry(
+    shape: Sequence[int], output_shape: Any, *, channel_axis: Any = -1
+) -> AdaptiveGeometry:
+    """Validates adaptive pooling arguments and returns their
+    :class:`AdaptiveGeometry`.
+
+    ``output_shape`` has one entry per spatial axis: a positive int, or
+    ``None`` to keep the axis as it is.
+
+    Raises:
+      TypeError: an argument of the wrong type.
+      ValueError: an argument of the right type with a bad value.
+    """
+    output_shape = _as_sequence(output_shape)
+    if _is_int(output_shape):
+        raise TypeError(
+            "output_shape must be a sequence with one entry per spatial axis (it sets how "
+            f"many axes are pooled); got {output_shape!r}. You probably meant "
+            f"{(output_shape,) * max(len(shape) - (1 if channel_axis is None else 2), 1)!r}"
+        )
+    if not isinstance(output_shape, Sequence) or isinstance(output_shape, str):
+        raise TypeError(f"output_shape must be a sequence of ints (or None); got {output_shape!r}")
+    if len(output_shape) == 0:
+        raise ValueError(f"output_shape must have at least one entry; got {output_shape!r}")
+    if not all(entry is None or _is_int(entry) for entry in output_shape):
+        raise TypeError(f"output_shape entries must be ints or None; got {output_shape!r}")
+    if any(entry is not None and entry <= 0 for entry in output_shape):
+        raise ValueError(f"output_shape entries must be positive (or None); got {output_shape!r}")
+    shape = tuple(shape)
+    axes = _spatial_axes(len(shape), len(output_shape), channel_axis)
+    adaptive_axes = []
+    for axis, entry in zip(axes, output_shape):
+        if shape[axis] == 0:
+            raise ValueError(
+                f"the input of shape {shape} is empty along spatial axis {axis}: "
+                "there is nothing to pool"
+            )
+        size = shape[axis] if entry is None else operator.index(entry)
+        adaptive_axes.append(AdaptiveAxis(axis=axis, length=shape[axis], size=size))
+    return AdaptiveGeometry(
+        input_shape=shape,
+        channel_axis=None if channel_axis is None else operator.index(channel_axis),
+        axes=tuple(adaptive_axes),
+    )
