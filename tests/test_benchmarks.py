@@ -50,7 +50,7 @@ def _check_stats(entry: dict) -> None:
 
 def test_quick_run_says_what_it_measured(quick_run):
     out, completed = quick_run
-    assert "Measuring on cpu" in completed.stderr
+    assert "Measuring on JAX's cpu backend" in completed.stderr
     assert "## Targets" in completed.stdout
     machine = json.loads((out / "op.json").read_text())["machine"]
     assert set(machine) >= {"cpu_model", "cpu_count", "platform", "python", "versions", "device"}
