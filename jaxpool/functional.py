@@ -1,0 +1,278 @@
+"""PyTorch's pooling signatures: a port from ``torch.nn.functional`` changes
+imports and nothing else.
+
+The functions take channels-first input, batched ``(N, C, *spatial)`` or
+unbatched ``(C, *spatial)``, PyTorch's defaults (``stride`` = ``kernel_size``)
+and its index format (the flat row-major index of the selected element within
+its spatial plane). Values, indices and gradients equal PyTorch's, ties
+included (the first maximum in row-major window order); the selection rules
+are :func:`jaxpool.max_pool`'s.
+
+Where these accept what PyTorch refuses:
+
+* ``padding`` over half the kernel: windows lying wholly in padding output
+  ``-inf`` with index ``-1`` and send no gradient.
+* ``max_unpool*d`` with overlapping windows: where several values land on one
+  element the largest is kept (PyTorch keeps an arbitrary one).
+* ``adaptive_max_pool*d`` with several NaN in a window selects the first
+  (PyTorch the last); ``output_size`` of 0 is refused (PyTorch returns an empty
+  array).
+
+``max_unpool*d`` needs the indices of a ``max_pool*d`` with the same
+``kernel_size``, ``stride`` and ``padding`` and no dilation (``ceil_mode`` is
+inferred from the sizes), as a decoder pairs them: the route is built from
+that pooling's windows, not from a scatter. Indices outside their window give
+unspecified results; PyTorch places any index.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxpool._adaptive import adaptive_max_pool_with_argmax as _adaptive_with_argmax
+from jaxpool._adaptive import adaptive_switches_to_indices as _adaptive_indices
+from jaxpool._geometry import _is_int
+from jaxpool._geometry import adaptive_geometry as _adaptive_geometry
+from jaxpool._pooling import max_pool_with_argmax as _max_pool_with_argmax
+from jaxpool._unpool import indices_to_switches as _indices_to_switches
+from jaxpool._unpool import max_unpool as _unpool
+from jaxpool._unpool import switches_to_indices as _switches_to_indices
+
+__all__ = [
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+]
+
+ArrayLike = jax.typing.ArrayLike
+
+
+def _channel_axis(name: str, input: Any, d: int) -> tuple[jax.Array, int]:
+    """``input`` as an array, and its channel axis: 0 unbatched, 1 batched."""
+    if not isinstance(input, (jax.Array, np.ndarray, np.generic)):
+        raise TypeError(f"input must be a jax.Array or numpy array; got {type(input).__name__}")
+    input = jnp.asarray(input)
+    if input.ndim not in (d + 1, d + 2):
+        raise ValueError(
+            f"{name} takes (N, C, *spatial) or (C, *spatial) input with {d} spatial axes, "
+            f"so {d + 2} or {d + 1} axes; got shape {input.shape}"
+        )
+    return input, input.ndim - d - 1
+
+
+def _ints(name: str, value: Any, d: int, minimum: int) -> tuple[int, ...]:
+    if _is_int(value):
+        values = (operator.index(value),) * d
+    elif isinstance(value, Sequence) and all(_is_int(v) for v in value) and len(value) == d:
+        values = tuple(operator.index(v) for v in value)
+    else:
+        raise TypeError(f"{name} must be an int or {d} ints; got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{name} entries must be at least {minimum}; got {value!r}")
+    return values
+
+
+def _pooling(
+    kernel_size: Any, stride: Any, padding: Any, dilation: Any, d: int
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """PyTorch's pooling arguments as jaxpool's: ``stride=None`` (or ``[]``)
+    is the kernel size, padding is symmetric."""
+    window = _ints("kernel_size", kernel_size, d, 1)
+    strides = window if stride is None or stride == [] else _ints("stride", stride, d, 1)
+    pads = _ints("padding", padding, d, 0)
+    return window, strides, tuple((p, p) for p in pads), _ints("dilation", dilation, d, 1)
+
+
+def _max_pool(d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    input, channel_axis = _channel_axis(f"max_pool{d}d", input, d)
+    window, strides, pads, dilation = _pooling(kernel_size, stride, padding, dilation, d)
+    settings = dict(window_dilation=dilation, ceil_mode=bool(ceil_mode), channel_axis=channel_axis)
+    values, switches = _max_pool_with_argmax(input, window, strides, pads, **settings)
+    if not return_indices:
+        return values
+    return values, _switches_to_indices(switches, input.shape, window, strides, pads, **settings)
+
+
+def _max_unpool(d, input, indices, kernel_size, stride, padding, output_size):
+    input, channel_axis = _channel_axis(f"max_unpool{d}d", input, d)
+    window, strides, pads, _ = _pooling(kernel_size, stride, padding, 1, d)
+    spatial = input.shape[-d:]
+    if output_size is None:
+        # PyTorch's default: the smallest input that pools to this size.
+        size = tuple(
+            (n - 1) * s - 2 * p + k for n, s, (p, _), k in zip(spatial, strides, pads, window)
+        )
+    else:
+        output_size = tuple(output_size)
+        if len(output_size) == d + 2 or len(output_size) == d + 1:
+            output_size = output_size[-d:]
+        size = _ints("output_size", output_size, d, 1)
+    input_shape = (*input.shape[:-d], *size)
+    settings = dict(channel_axis=channel_axis, ceil_mode=False)
+    try:
+        switches = _indices_to_switches(indices, input_shape, window, strides, pads, **settings)
+    except ValueError:
+        # The pooling had ceil_mode=True where floor mode counts fewer windows.
+        settings["ceil_mode"] = True
+        try:
+            switches = _indices_to_switches(indices, input_shape, window, strides, pads, **settings)
+        except ValueError:
+            settings["ceil_mode"] = False
+            _indices_to_switches(indices, input_shape, window, strides, pads, **settings)
+            raise
+    return _unpool(input, switches, input_shape, window, strides, pads, **settings, combine="max")
+
+
+def _adaptive_max_pool(d, input, output_size, return_indices):
+    input, channel_axis = _channel_axis(f"adaptive_max_pool{d}d", input, d)
+    if output_size is None or _is_int(output_size):
+        output_size = (output_size,) * d
+    output_size = tuple(output_size)
+    values, switches = _adaptive_with_argmax(input, output_size, channel_axis=channel_axis)
+    if not return_indices:
+        return values
+    geometry = _adaptive_geometry(input.shape, output_size, channel_axis=channel_axis)
+    return values, _adaptive_indices(switches, geometry)
+
+
+def max_pool1d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.max_pool1d``: input ``(N, C, L)`` or ``(C, L)``.
+
+    Returns the pooled values, and with ``return_indices`` PyTorch's indices
+    (int32, int64 under ``jax_enable_x64``).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> F.max_pool1d(jnp.array([[1., 3., 2., 5.]]), 2, return_indices=True)
+      (Array([[3., 5.]], dtype=float32), Array([[1, 3]], dtype=int32))
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.max_pool2d``: input ``(N, C, H, W)`` or
+    ``(C, H, W)``; see :func:`max_pool1d`."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.max_pool3d``: input ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)``; see :func:`max_pool1d`."""
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_unpool1d(
+    input: ArrayLike,
+    indices: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Sequence[int] | None = None,
+) -> jax.Array:
+    """``torch.nn.functional.max_unpool1d``: each value of ``input`` at the
+    element its index names, zeros elsewhere.
+
+    ``output_size`` (spatial, or with the leading axes as PyTorch allows)
+    defaults to PyTorch's ``(L - 1) * stride - 2 * padding + kernel_size``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> values, indices = F.max_pool1d(jnp.array([[1., 3., 2., 5.]]), 2, return_indices=True)
+      >>> F.max_unpool1d(values, indices, 2)
+      Array([[0., 3., 0., 5.]], dtype=float32)
+    """
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(
+    input: ArrayLike,
+    indices: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Sequence[int] | None = None,
+) -> jax.Array:
+    """``torch.nn.functional.max_unpool2d``; see :func:`max_unpool1d`."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: ArrayLike,
+    indices: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Sequence[int] | None = None,
+) -> jax.Array:
+    """``torch.nn.functional.max_unpool3d``; see :func:`max_unpool1d`."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def adaptive_max_pool1d(
+    input: ArrayLike, output_size: Any, return_indices: bool = False
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.adaptive_max_pool1d``: PyTorch's adaptive windows
+    (see :func:`jaxpool.adaptive_max_pool`); ``output_size`` an int, or
+    ``None`` to keep the axis.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> F.adaptive_max_pool1d(jnp.array([[1., 5., 2., 4., 3.]]), 3, return_indices=True)
+      (Array([[5., 5., 4.]], dtype=float32), Array([[1, 1, 3]], dtype=int32))
+    """
+    return _adaptive_max_pool(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(
+    input: ArrayLike, output_size: Any, return_indices: bool = False
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.adaptive_max_pool2d``; ``output_size`` an int or
+    two entries, each an int or ``None``; see :func:`adaptive_max_pool1d`."""
+    return _adaptive_max_pool(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(
+    input: ArrayLike, output_size: Any, return_indices: bool = False
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.adaptive_max_pool3d``; ``output_size`` an int or
+    three entries, each an int or ``None``; see :func:`adaptive_max_pool1d`."""
+    return _adaptive_max_pool(3, input, output_size, return_indices)
