@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from jaxpool import adaptive_max_pool_with_argmax
 from jaxpool import max_pool_with_argmax
+from jaxpool import max_unpool
+from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
 
 AUTODIFF_MODES = ("vjp", "jvp")
@@ -107,3 +110,47 @@ def pool(layer: Any, inputs: Any) -> Any:
         **_keywords(layer),
     )
     return (values, switches) if layer.return_switches else values
+
+
+def check_adaptive_settings(layer: Any) -> None:
+    """Raises what adaptive pooling with the layer's settings would raise on
+    any input, so that a layer fails when it is built."""
+    check_flags(layer.autodiff, layer.return_switches)
+    output_shape = layer.output_shape
+    d = len(output_shape) if isinstance(output_shape, tuple) else 1
+    shape = example_shape((1,) * d, None, layer.channel_axis)
+    adaptive_geometry(shape, output_shape, channel_axis=layer.channel_axis)
+
+
+def adaptive_pool(layer: Any, inputs: Any) -> Any:
+    """One call of adaptive pooling with the layer's settings: the values, or
+    ``(values, switches)`` if ``layer.return_switches``."""
+    values, switches = adaptive_max_pool_with_argmax(
+        inputs, layer.output_shape, channel_axis=layer.channel_axis, autodiff=layer.autodiff
+    )
+    return (values, switches) if layer.return_switches else values
+
+
+def _unpool_settings(layer: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The pooling arguments of an unpooling layer, positional and keyword."""
+    return (layer.window_shape, layer.strides, layer.padding), {
+        "window_dilation": layer.window_dilation,
+        "ceil_mode": layer.ceil_mode,
+        "channel_axis": layer.channel_axis,
+    }
+
+
+def check_unpool_settings(layer: Any) -> None:
+    """Raises what unpooling with the layer's settings would raise on any
+    input."""
+    if layer.combine not in ("sum", "max"):
+        raise ValueError(f"combine must be 'sum' or 'max'; got {layer.combine!r}")
+    shape = example_shape(layer.window_shape, layer.window_dilation, layer.channel_axis)
+    args, kwargs = _unpool_settings(layer)
+    pool_geometry(shape, np.float32, *args, **kwargs)
+
+
+def unpool(layer: Any, values: Any, switches: Any, input_shape: Any) -> Any:
+    """One call of :func:`jaxpool.max_unpool` with the layer's settings."""
+    args, kwargs = _unpool_settings(layer)
+    return max_unpool(values, switches, input_shape, *args, **kwargs, combine=layer.combine)

@@ -22,12 +22,28 @@ import jax
 import numpy as np
 
 from jaxpool import _layers
+from jaxpool import adaptive_max_pool_with_argmax
 from jaxpool import max_pool_with_argmax
+from jaxpool import max_unpool
+from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
 
 eqx = _layers.import_framework("equinox", "jaxpool.equinox", "Equinox", "equinox")
 
-__all__ = ["MaxPool", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
+__all__ = [
+    "AdaptiveMaxPool",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "MaxPool",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "MaxUnpool",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]
 
 
 class MaxPool(eqx.Module):
@@ -215,3 +231,190 @@ class MaxPool3d(_FixedDims):
     """:class:`MaxPool` over three spatial axes: input ``(channels, d1, d2, d3)``."""
 
     spatial_dims = 3
+
+
+class AdaptiveMaxPool(eqx.Module):
+    """Adaptive max pooling of an unbatched ``(channels, *spatial)`` input
+    to ``target_shape``, with PyTorch's windows.
+
+    Window ``i`` of an axis of length ``L`` pooled to ``n`` covers
+    ``floor(i * L / n) <= j < ceil((i + 1) * L / n)``, as in
+    ``torch.nn.AdaptiveMaxPool2d``: windows may overlap. Equinox's own
+    ``eqx.nn.AdaptiveMaxPool2d`` chooses other windows: disjoint ones, the
+    first ``L % n`` of ``L // n + 1`` elements and the rest of ``L // n``, so
+    the two differ wherever ``n`` does not divide ``L`` (they agree where it
+    does, and for global pooling). Equinox also refuses ``n > L``; here it is
+    allowed, as in PyTorch. The rules are those of
+    :func:`jaxpool.adaptive_max_pool` (ties to the first element in row-major
+    order, NaN wins, overlapping gradients add); use ``jax.vmap`` for a batch.
+
+    Args:
+      target_shape: an int (every spatial axis) or one entry per spatial axis;
+        ``None`` keeps an axis.
+      num_spatial_dims: the number of pooled axes.
+      return_switches: if true, the call returns ``(values, switches)``.
+      autodiff: ``"vjp"`` (reverse mode) or ``"jvp"`` (forward mode too).
+    """
+
+    target_shape: tuple[int | None, ...] = eqx.field(static=True)
+    return_switches: bool = eqx.field(static=True)
+    autodiff: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        target_shape: int | Sequence[int | None],
+        num_spatial_dims: int,
+        *,
+        return_switches: bool = False,
+        autodiff: str = "vjp",
+    ) -> None:
+        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
+            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
+        target_shape = _layers.frozen(target_shape)
+        if isinstance(target_shape, numbers.Integral) and not isinstance(target_shape, bool):
+            target_shape = (target_shape,) * num_spatial_dims
+        if not isinstance(target_shape, tuple) or len(target_shape) != num_spatial_dims:
+            raise ValueError(
+                f"target_shape must be an int or {num_spatial_dims} entries; got {target_shape!r}"
+            )
+        _layers.check_flags(autodiff, return_switches)
+        adaptive_geometry((1,) * (num_spatial_dims + 1), target_shape, channel_axis=0)
+        self.target_shape = target_shape
+        self.return_switches = bool(return_switches)
+        self.autodiff = autodiff
+
+    def __call__(self, x: jax.Array, *, key: Any = None) -> Any:
+        """Pools ``x`` of shape ``(channels, *spatial)`` to ``(channels,
+        *target_shape)``; ``key`` is ignored, as in Equinox."""
+        del key
+        if np.ndim(x) != len(self.target_shape) + 1:
+            raise ValueError(
+                f"input must have shape (channels, {len(self.target_shape)} spatial axes); "
+                f"got shape {np.shape(x)}"
+            )
+        values, switches = adaptive_max_pool_with_argmax(
+            x, self.target_shape, channel_axis=0, autodiff=self.autodiff
+        )
+        return (values, switches) if self.return_switches else values
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool):
+    """:class:`AdaptiveMaxPool` over one spatial axis: input ``(channels, dim)``."""
+
+    def __init__(self, target_shape: int | Sequence[int | None], **kwargs: Any) -> None:
+        super().__init__(target_shape, 1, **kwargs)
+
+
+class AdaptiveMaxPool2d(AdaptiveMaxPool):
+    """:class:`AdaptiveMaxPool` over two spatial axes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.equinox
+      >>> jaxpool.equinox.AdaptiveMaxPool2d(1)(jnp.arange(16.0).reshape(1, 4, 4))
+      Array([[[15.]]], dtype=float32)
+    """
+
+    def __init__(self, target_shape: int | Sequence[int | None], **kwargs: Any) -> None:
+        super().__init__(target_shape, 2, **kwargs)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool):
+    """:class:`AdaptiveMaxPool` over three spatial axes."""
+
+    def __init__(self, target_shape: int | Sequence[int | None], **kwargs: Any) -> None:
+        super().__init__(target_shape, 3, **kwargs)
+
+
+class MaxUnpool(eqx.Module):
+    """Places pooled values of an unbatched ``(channels, *spatial)`` input back
+    where the switches of a :class:`MaxPool` (``return_switches=True``) with
+    the same settings say; zeros elsewhere. One call of
+    :func:`jaxpool.max_unpool`; use ``jax.vmap`` for a batch.
+
+    Args:
+      num_spatial_dims, kernel_size, stride, padding, window_dilation: as for
+        :class:`MaxPool` (whose ``use_ceil`` padding, if used, must be passed
+        as ``padding``).
+      combine: ``"sum"`` (default, the route of the gradient) or ``"max"``
+        where overlapping windows put several values on one element.
+    """
+
+    num_spatial_dims: int = eqx.field(static=True)
+    kernel_size: tuple[int, ...] = eqx.field(static=True)
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: tuple[tuple[int, int], ...] = eqx.field(static=True)
+    window_dilation: tuple[int, ...] = eqx.field(static=True)
+    combine: str = eqx.field(static=True)
+
+    def __init__(
+        self,
+        num_spatial_dims: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | Sequence[tuple[int, int]] = 0,
+        *,
+        window_dilation: int | Sequence[int] = 1,
+        combine: str = "sum",
+    ) -> None:
+        pool = MaxPool(
+            num_spatial_dims, kernel_size, stride, padding, window_dilation=window_dilation
+        )
+        if combine not in ("sum", "max"):
+            raise ValueError(f"combine must be 'sum' or 'max'; got {combine!r}")
+        self.num_spatial_dims = pool.num_spatial_dims
+        self.kernel_size = pool.kernel_size
+        self.stride = pool.stride
+        self.padding = pool.padding
+        self.window_dilation = pool.window_dilation
+        self.combine = combine
+
+    def __call__(
+        self, x: jax.Array, switches: jax.Array, output_shape: Sequence[int], *, key: Any = None
+    ) -> jax.Array:
+        """Unpools ``x`` into ``(channels, *output_shape)``; ``output_shape``
+        is the pooled input's spatial shape (or its whole shape)."""
+        del key
+        output_shape = tuple(output_shape)[-self.num_spatial_dims :]
+        return max_unpool(
+            x,
+            switches,
+            (*np.shape(x)[:1], *output_shape),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            window_dilation=self.window_dilation,
+            channel_axis=0,
+            combine=self.combine,
+        )
+
+
+class MaxUnpool2d(MaxUnpool):
+    """:class:`MaxUnpool` over two spatial axes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.equinox
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4)
+      >>> values, switches = jaxpool.equinox.MaxPool2d(2, 2, return_switches=True)(x)
+      >>> jaxpool.equinox.MaxUnpool2d(2, 2)(values, switches, x.shape)
+      Array([[[ 0.,  0.,  0.,  0.],
+              [ 0.,  5.,  0.,  7.],
+              [ 0.,  0.,  0.,  0.],
+              [ 0., 13.,  0., 15.]]], dtype=float32)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(2, *args, **kwargs)
+
+
+class MaxUnpool1d(MaxUnpool):
+    """:class:`MaxUnpool` over one spatial axis."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(1, *args, **kwargs)
+
+
+class MaxUnpool3d(MaxUnpool):
+    """:class:`MaxUnpool` over three spatial axes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(3, *args, **kwargs)

@@ -16,7 +16,7 @@ from jaxpool import _layers
 
 nn = _layers.import_framework("flax.linen", "jaxpool.linen", "Flax", "flax")
 
-__all__ = ["MaxPool"]
+__all__ = ["AdaptiveMaxPool", "MaxPool", "MaxUnpool"]
 
 
 class MaxPool(nn.Module):
@@ -68,3 +68,86 @@ class MaxPool(nn.Module):
     def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
         """Pools ``inputs``: the values, or ``(values, switches)``."""
         return _layers.pool(self, inputs)
+
+
+class AdaptiveMaxPool(nn.Module):
+    """Max pooling into a fixed output shape, with PyTorch's adaptive windows.
+
+    A ``flax.linen.Module`` with no parameters: calling it is one call of
+    :func:`jaxpool.adaptive_max_pool` (or
+    :func:`jaxpool.adaptive_max_pool_with_argmax` with
+    ``return_switches=True``), whose windows and rules it has. ``output_shape``
+    ``(1, 1)`` is global max pooling; ``None`` keeps an axis.
+
+    Attributes:
+      output_shape, channel_axis, autodiff: as the arguments of
+        :func:`jaxpool.adaptive_max_pool` (``channel_axis=-1``: NHWC).
+      return_switches: if true, the call returns ``(values, switches)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.linen
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.linen.AdaptiveMaxPool((1, 1)).apply({}, x)[..., 0]
+      Array([[[15.]]], dtype=float32)
+    """
+
+    output_shape: Sequence[int | None]
+    channel_axis: int | None = -1
+    autodiff: str = "vjp"
+    return_switches: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output_shape", _layers.frozen(self.output_shape))
+        _layers.check_adaptive_settings(self)
+        super().__post_init__()
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
+        """Pools ``inputs``: the values, or ``(values, switches)``."""
+        return _layers.adaptive_pool(self, inputs)
+
+
+class MaxUnpool(nn.Module):
+    """Places pooled values back where their switches say: a SegNet-style
+    decoder's upsampling.
+
+    A ``flax.linen.Module`` with no parameters: calling it is one call of
+    :func:`jaxpool.max_unpool` with these settings, which must be those of the
+    :class:`MaxPool` (``return_switches=True``) that produced the switches.
+
+    Attributes:
+      window_shape, strides, padding, window_dilation, ceil_mode,
+        channel_axis, combine: as the arguments of :func:`jaxpool.max_unpool`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.linen
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> values, switches = jaxpool.linen.MaxPool(
+      ...     (2, 2), (2, 2), return_switches=True).apply({}, x)
+      >>> jaxpool.linen.MaxUnpool((2, 2), (2, 2)).apply({}, values, switches, x.shape)[0, ..., 0]
+      Array([[ 0.,  0.,  0.,  0.],
+             [ 0.,  5.,  0.,  7.],
+             [ 0.,  0.,  0.,  0.],
+             [ 0., 13.,  0., 15.]], dtype=float32)
+    """
+
+    window_shape: Sequence[int]
+    strides: int | Sequence[int] | None = None
+    padding: Any = "VALID"
+    window_dilation: int | Sequence[int] | None = None
+    ceil_mode: bool = False
+    channel_axis: int | None = -1
+    combine: str = "sum"
+
+    def __post_init__(self) -> None:
+        for name in ("window_shape", "strides", "padding", "window_dilation"):
+            object.__setattr__(self, name, _layers.frozen(getattr(self, name)))
+        _layers.check_unpool_settings(self)
+        super().__post_init__()
+
+    def __call__(
+        self, values: jax.typing.ArrayLike, switches: jax.typing.ArrayLike, input_shape: Any
+    ) -> jax.Array:
+        """Unpools ``values`` into an array of ``input_shape``."""
+        return _layers.unpool(self, values, switches, input_shape)

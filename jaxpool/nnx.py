@@ -16,7 +16,7 @@ from jaxpool import _layers
 
 nnx = _layers.import_framework("flax.nnx", "jaxpool.nnx", "Flax", "flax")
 
-__all__ = ["MaxPool"]
+__all__ = ["AdaptiveMaxPool", "MaxPool", "MaxUnpool"]
 
 
 class MaxPool(nnx.Module):
@@ -74,3 +74,89 @@ class MaxPool(nnx.Module):
     def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
         """Pools ``inputs``: the values, or ``(values, switches)``."""
         return _layers.pool(self, inputs)
+
+
+class AdaptiveMaxPool(nnx.Module):
+    """Max pooling into a fixed output shape, with PyTorch's adaptive windows.
+
+    A ``flax.nnx.Module`` with no parameters or state: calling it is one call
+    of :func:`jaxpool.adaptive_max_pool` (or
+    :func:`jaxpool.adaptive_max_pool_with_argmax` with
+    ``return_switches=True``), whose windows and rules it has. The arguments
+    are that function's; ``(1, 1)`` is global max pooling.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.nnx.AdaptiveMaxPool((1, 1))(x)[..., 0]
+      Array([[[15.]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        output_shape: Sequence[int | None],
+        *,
+        channel_axis: int | None = -1,
+        autodiff: str = "vjp",
+        return_switches: bool = False,
+    ) -> None:
+        self.output_shape = _layers.frozen(output_shape)
+        self.channel_axis = channel_axis
+        self.autodiff = autodiff
+        self.return_switches = return_switches
+        _layers.check_adaptive_settings(self)
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
+        """Pools ``inputs``: the values, or ``(values, switches)``."""
+        return _layers.adaptive_pool(self, inputs)
+
+
+class MaxUnpool(nnx.Module):
+    """Places pooled values back where their switches say: a SegNet-style
+    decoder's upsampling, one call of :func:`jaxpool.max_unpool`.
+
+    The arguments are :func:`jaxpool.max_unpool`'s settings, which must be
+    those of the :class:`MaxPool` (``return_switches=True``) that produced the
+    switches.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> values, switches = jaxpool.nnx.MaxPool((2, 2), (2, 2), return_switches=True)(x)
+      >>> jaxpool.nnx.MaxUnpool((2, 2), (2, 2))(values, switches, x.shape)[0, ..., 0]
+      Array([[ 0.,  0.,  0.,  0.],
+             [ 0.,  5.,  0.,  7.],
+             [ 0.,  0.,  0.,  0.],
+             [ 0., 13.,  0., 15.]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        window_shape: Sequence[int],
+        strides: int | Sequence[int] | None = None,
+        padding: Any = "VALID",
+        *,
+        window_dilation: int | Sequence[int] | None = None,
+        ceil_mode: bool = False,
+        channel_axis: int | None = -1,
+        combine: str = "sum",
+    ) -> None:
+        window_shape, strides, padding, window_dilation = map(
+            _layers.frozen, (window_shape, strides, padding, window_dilation)
+        )
+        self.window_shape = window_shape
+        self.strides = strides
+        self.padding = padding
+        self.window_dilation = window_dilation
+        self.ceil_mode = ceil_mode
+        self.channel_axis = channel_axis
+        self.combine = combine
+        _layers.check_unpool_settings(self)
+
+    def __call__(
+        self, values: jax.typing.ArrayLike, switches: jax.typing.ArrayLike, input_shape: Any
+    ) -> jax.Array:
+        """Unpools ``values`` into an array of ``input_shape``."""
+        return _layers.unpool(self, values, switches, input_shape)

@@ -199,3 +199,49 @@ def test_batched_input_is_refused_with_its_shape():
 
 def test_missing_equinox_names_the_extra(monkeypatch):
     assert_import_names_the_extra(monkeypatch, "jaxpool.equinox", ["equinox"], "equinox")
+
+
+def test_adaptive_max_pool_equals_equinox_where_windows_agree_and_pytorch_where_not():
+    x = distinct_inputs((3, 12, 10))
+    # 12 -> 4 and 10 -> 5 divide evenly (and 1 is global): Equinox's windows
+    # are PyTorch's, so values and gradients agree.
+    for target in ((4, 5), 1):
+        ours = jaxpool.equinox.AdaptiveMaxPool2d(target)
+        theirs = eqx.nn.AdaptiveMaxPool2d(target)
+        np.testing.assert_array_equal(jax.jit(ours)(x), jax.jit(theirs)(x))
+        np.testing.assert_array_equal(
+            jax.jit(jax.grad(lambda x, p=ours: (p(x) ** 2).sum()))(x),
+            jax.jit(jax.grad(lambda x, p=theirs: (p(x) ** 2).sum()))(x),
+        )
+    # 10 -> 4: Equinox takes disjoint windows of 3, 3, 2, 2; PyTorch's
+    # (floor(i*10/4) to ceil((i+1)*10/4)) are [0,3), [2,5), [5,8), [7,10).
+    row = jnp.asarray([0.0, 1.0, 9.0, 2.0, 3.0, 4.0, 5.0, 8.0, 6.0, 7.0]).reshape(1, 10)
+    np.testing.assert_array_equal(jaxpool.equinox.AdaptiveMaxPool1d(4)(row), [[9.0, 9.0, 8.0, 8.0]])
+    np.testing.assert_array_equal(eqx.nn.AdaptiveMaxPool1d(4)(row), [[9.0, 4.0, 8.0, 7.0]])
+
+
+def test_max_unpool_puts_values_at_the_switches_under_vmap():
+    x = jnp.asarray([[[3.0, 1.0, 4.0, 1.0], [5.0, 9.0, 2.0, 6.0]]])
+    pool = jaxpool.equinox.MaxPool2d(2, 2, return_switches=True)
+    unpool = jaxpool.equinox.MaxUnpool2d(2, 2)
+    batch = jnp.stack([x, -x])
+
+    @eqx.filter_jit
+    def round_trip(batch):
+        values, switches = jax.vmap(pool)(batch)
+        return jax.vmap(lambda v, s: unpool(v, s, x.shape[1:]))(values, switches)
+
+    unpooled = round_trip(batch)
+    np.testing.assert_array_equal(unpooled[0, 0], [[0.0, 0.0, 0.0, 0.0], [0.0, 9.0, 0.0, 6.0]])
+    np.testing.assert_array_equal(unpooled[1, 0], [[0.0, -1.0, 0.0, -1.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+def test_bad_adaptive_and_unpool_settings_fail_when_built():
+    with pytest.raises(
+        ValueError, match=r"target_shape must be an int or 2 entries; got \(2, 2, 2\)"
+    ):
+        jaxpool.equinox.AdaptiveMaxPool2d((2, 2, 2))
+    with pytest.raises(ValueError, match="output_shape entries must be positive"):
+        jaxpool.equinox.AdaptiveMaxPool1d(0)
+    with pytest.raises(ValueError, match=r"combine.*'mean'"):
+        jaxpool.equinox.MaxUnpool2d(2, 2, combine="mean")

@@ -188,3 +188,34 @@ def test_bad_settings_fail_when_the_module_is_built(settings, error, pattern):
 
 def test_missing_flax_names_the_extra(monkeypatch):
     assert_import_names_the_extra(monkeypatch, "jaxpool.linen", ["flax"], "flax")
+
+
+def test_adaptive_max_pool_and_max_unpool_hand_worked():
+    # 5 columns into 2 windows: [0, 3) and [2, 5), overlapping on column 2.
+    x = jnp.array([[1.0, 6.0, 9.0, 2.0, 4.0], [8.0, 0.0, 3.0, 7.0, 5.0]]).reshape(1, 2, 5, 1)
+    adaptive = jaxpool.linen.AdaptiveMaxPool((1, 2), return_switches=True)
+    values, switches = jax.jit(lambda x: adaptive.apply({}, x))(x)
+    np.testing.assert_array_equal(values[0, :, :, 0], [[9.0, 9.0]])
+    # Offsets over the largest window (2 x 3): row * 3 + column.
+    np.testing.assert_array_equal(switches[0, :, :, 0], [[2, 0]])
+    pool = jaxpool.linen.MaxPool((2, 2), (2, 2), return_switches=True)
+    pooled, pool_switches = pool.apply({}, x[:, :, :4])
+    unpool = jaxpool.linen.MaxUnpool((2, 2), (2, 2))
+    unpooled = jax.jit(lambda v, s: unpool.apply({}, v, s, (1, 2, 4, 1)))(pooled, pool_switches)
+    np.testing.assert_array_equal(
+        unpooled[0, :, :, 0], [[0.0, 0.0, 9.0, 0.0], [8.0, 0.0, 0.0, 0.0]]
+    )
+
+
+@pytest.mark.parametrize(
+    "layer, settings, error, pattern",
+    [
+        ("AdaptiveMaxPool", dict(output_shape=(0, 2)), ValueError, r"positive.*\(0, 2\)"),
+        ("AdaptiveMaxPool", dict(output_shape=(2, 2), autodiff="x"), ValueError, "autodiff"),
+        ("MaxUnpool", dict(window_shape=(2, 2), combine="mean"), ValueError, "combine.*'mean'"),
+        ("MaxUnpool", dict(window_shape=(2, -2)), ValueError, r"window_shape.*\(2, -2\)"),
+    ],
+)
+def test_bad_adaptive_and_unpool_settings_fail_when_built(layer, settings, error, pattern):
+    with pytest.raises(error, match=pattern):
+        getattr(jaxpool.linen, layer)(**settings)

@@ -141,3 +141,29 @@ def test_bad_settings_fail_when_the_module_is_built(settings, error, pattern):
 
 def test_missing_flax_names_the_extra(monkeypatch):
     assert_import_names_the_extra(monkeypatch, "jaxpool.nnx", ["flax"], "flax")
+
+
+def test_adaptive_max_pool_and_max_unpool_hand_worked():
+    # 5 columns into 2 windows: [0, 3) and [2, 5), overlapping on column 2.
+    x = jnp.array([[1.0, 6.0, 9.0, 2.0, 4.0], [8.0, 0.0, 3.0, 7.0, 5.0]]).reshape(1, 2, 5, 1)
+    adaptive = jaxpool.nnx.AdaptiveMaxPool((1, 2), return_switches=True)
+    values, switches = nnx.jit(lambda layer, x: layer(x))(adaptive, x)
+    np.testing.assert_array_equal(values[0, :, :, 0], [[9.0, 9.0]])
+    np.testing.assert_array_equal(switches[0, :, :, 0], [[2, 0]])
+    # Both windows select column 2: its gradient is the sum.
+    grad = jax.jit(jax.grad(lambda x: adaptive(x)[0].sum()))(x)
+    np.testing.assert_array_equal(grad[0, :, :, 0], [[0, 0, 2, 0, 0], [0, 0, 0, 0, 0]])
+    pooled, pool_switches = jaxpool.nnx.MaxPool((2, 2), (2, 2), return_switches=True)(x[:, :, :4])
+    unpool = jaxpool.nnx.MaxUnpool((2, 2), (2, 2), combine="max")
+    unpooled = nnx.jit(lambda layer, v, s: layer(v, s, (1, 2, 4, 1)))(unpool, pooled, pool_switches)
+    np.testing.assert_array_equal(
+        unpooled[0, :, :, 0], [[0.0, 0.0, 9.0, 0.0], [8.0, 0.0, 0.0, 0.0]]
+    )
+    assert not nnx.state(adaptive) and not nnx.state(unpool)
+
+
+def test_bad_adaptive_and_unpool_settings_fail_when_built():
+    with pytest.raises(TypeError, match="output_shape entries must be ints or None"):
+        jaxpool.nnx.AdaptiveMaxPool((2, "2"))
+    with pytest.raises(ValueError, match=r"combine.*'mean'"):
+        jaxpool.nnx.MaxUnpool((2, 2), combine="mean")
