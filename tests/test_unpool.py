@@ -241,7 +241,7 @@ class UnpoolAgainstBruteForceTest(chex.TestCase, parameterized.TestCase):
         settings = _settings(CONFIGS["2d_overlap_pad"])
         with jax.enable_x64(True):
             x = example_inputs((1, 2, 7, 6), "float64")
-            _, switches = jaxpool.max_pool_with_argmax(x, **settings)
+            _, switches = jax.jit(lambda x: jaxpool.max_pool_with_argmax(x, **settings))(x)
             indices = jax.jit(lambda s: jaxpool.switches_to_indices(s, x.shape, **settings))(
                 switches
             )
