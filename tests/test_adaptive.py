@@ -11,11 +11,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from references import example_inputs
 from references import saved_residual_lines
 from references import scatter_ops
 
 import jaxpool
+from jaxpool._geometry import AdaptiveAxis
 
 # (input shape in NCHW-style layout, output_shape): divisible, overlapping,
 # output larger than the input, None, global, 1-D/2-D/3-D.
@@ -182,3 +186,23 @@ class ValidationTest(parameterized.TestCase):
             jaxpool.adaptive_max_pool(jnp.zeros((2, 0, 5, 3)), (2, 2))
         with pytest.raises(TypeError, match=r"inputs must be a jax\.Array"):
             jaxpool.adaptive_max_pool([[1.0]], (1,))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300))
+def test_groups_are_pytorchs_windows(length, size):
+    # Each group's regular windows are exactly PyTorch's windows
+    # r, r + period, ...: same starts, same sizes, every window once.
+    axis = AdaptiveAxis(axis=0, length=length, size=size)
+    starts = [i * length // size for i in range(size)]
+    stops = [-(-(i + 1) * length // size) for i in range(size)]
+    seen = []
+    for group in axis.groups():
+        for m in range(group.count):
+            i = group.residue + m * axis.period
+            assert group.start + m * group.stride == starts[i]
+            assert group.window == stops[i] - starts[i]
+            seen.append(i)
+        assert group.stop <= length
+    assert sorted(seen) == list(range(size))
+    assert axis.max_window == max(b - a for a, b in zip(starts, stops))
