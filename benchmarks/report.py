@@ -609,13 +609,27 @@ def readme_section(results: dict[str, dict], directory: str = "benchmarks/result
     if scale is not None:
         lines += [
             "",
-            "Cost as the window grows (float32, NHWC; compile = trace, lower and compile of the "
-            "jitted gradient from a fresh function; peak = the process's maximum resident memory, "
-            "each measured in its own subprocess capped at "
+            "### Cost and window size",
+            "",
+            "Windows of more than 12 positions are pooled axis by axis (see "
+            "[How it works](#how-it-works)), so trace, compile time and memory grow with the "
+            "logarithm of the window, not with its number of positions, and the backward still "
+            "saves only the switches. Cost as the window grows (float32, NHWC; compile = trace, "
+            "lower and compile of the jitted gradient from a fresh function; peak = the "
+            "process's maximum resident memory, each measured in its own subprocess capped at "
             f"{fb(scale['settings']['memory_limit_bytes'])} and "
             f"{scale['settings']['compile_timeout_s']} s):",
             "",
             scale_table(scale),
+            "",
+            "Global windows against `jnp.argmax` over the flattened window and `jax.grad` of "
+            "`jnp.max` over the spatial axes:",
+            "",
+            global_table(scale),
+            "",
+            "Layouts: channels-last against channels-first, batched and unbatched:",
+            "",
+            layout_table(scale),
             "",
             f"Issue 6's targets: {met6} of {len(issue6)} met "
             f"(each listed in [`results.md`]({directory}/results.md)).",

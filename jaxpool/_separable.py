@@ -63,6 +63,15 @@ def _along(mask: np.ndarray, ndim: int, axis: int) -> np.ndarray:
     return mask.reshape(shape)
 
 
+def _is_better(candidate: jnp.ndarray, best: jnp.ndarray) -> jnp.ndarray:
+    """Whether ``candidate`` beats ``best``: strictly larger, NaN above every
+    number."""
+    better = candidate > best
+    if jnp.issubdtype(candidate.dtype, jnp.floating):
+        better = better | (jnp.isnan(candidate) & ~jnp.isnan(best))
+    return better
+
+
 def _combine(first: _Best, second: _Best, offset: int) -> _Best:
     """The better of two candidates, ``first`` winning ties; ``second``'s
     switches are shifted by ``offset``. Without switches, just the max."""
@@ -70,9 +79,7 @@ def _combine(first: _Best, second: _Best, offset: int) -> _Best:
     second_values, second_switches, second_real = second
     if first_switches is None:
         return lax.max(first_values, second_values), None, None
-    better = second_values > first_values
-    if jnp.issubdtype(second_values.dtype, jnp.floating):
-        better = better | (jnp.isnan(second_values) & ~jnp.isnan(first_values))
+    better = _is_better(second_values, first_values)
     real = None
     if first_real is not None:
         if not (first_real.all() and second_real.all()):
@@ -227,13 +234,19 @@ def values_and_switches(
     return values, switches
 
 
-def _positions_along(switches: jnp.ndarray, geometry: PoolGeometry) -> list[jnp.ndarray]:
-    """The per-axis window positions that make up each switch."""
-    positions, inner = [], math.prod(geometry.window_shape)
-    for window in geometry.window_shape:
+def _selected_positions(switches: jnp.ndarray, geometry: PoolGeometry) -> list[jnp.ndarray]:
+    """Per spatial axis ``k``, the position along ``k`` that each element of
+    the intermediate reduced along axes ``k`` and after took: the switches'
+    digit for axis ``k``, routed out through the axes before it."""
+    axes = geometry.axis_windows()
+    selected, inner = [], math.prod(geometry.window_shape)
+    for k, window in enumerate(geometry.window_shape):
         inner //= window
-        positions.append((switches // inner) % window)
-    return positions
+        positions = (switches // inner) % window
+        for j in range(k):
+            positions = route_positions(positions, selected[j], axes[j])
+        selected.append(positions)
+    return selected
 
 
 def _split_window_axis(array: Any, windows: AxisWindows) -> tuple[Any, np.ndarray]:
@@ -326,26 +339,10 @@ def pick_at_switches(
     Linear in ``tangent``; its transpose routes cotangents axis by axis.
     """
     axes = geometry.axis_windows()
-    along = _positions_along(switches, geometry)
-    # selected[k]: per element of the intermediate reduced along axes k and
-    # after, the position it took along axis k.
-    selected = []
-    for k, positions in enumerate(along):
-        for j in range(k):
-            positions = route_positions(positions, selected[j], axes[j])
-        selected.append(positions)
+    selected = _selected_positions(switches, geometry)
     for windows, positions in zip(reversed(axes), reversed(selected)):
         tangent = _pick_axis(tangent, positions, windows)
     return tangent
-
-
-def _is_better(candidate: jnp.ndarray, best: jnp.ndarray) -> jnp.ndarray:
-    """Whether ``candidate`` beats ``best``: strictly larger, NaN above every
-    number."""
-    better = candidate > best
-    if jnp.issubdtype(candidate.dtype, jnp.floating):
-        better = better | (jnp.isnan(candidate) & ~jnp.isnan(best))
-    return better
 
 
 def _route_largest_axis(
@@ -401,12 +398,7 @@ def route_largest(
     :func:`pick_at_switches` is.
     """
     axes = geometry.axis_windows()
-    along = _positions_along(switches, geometry)
-    selected = []
-    for k, positions in enumerate(along):
-        for j in range(k):
-            positions = route_positions(positions, selected[j], axes[j])
-        selected.append(positions)
+    selected = _selected_positions(switches, geometry)
     landed = jnp.ones(values.shape, bool)
     for windows, positions in zip(axes, selected):
         values, landed = _route_largest_axis(values, landed, positions, windows)

@@ -116,7 +116,7 @@ class LargeWindowRulesTest(chex.TestCase):
         ("pad_zero", dict(window_shape=(9, 9), strides=(2, 2), padding="SAME", pad_value=0.0)),
         ("wholly_padded", dict(window_shape=(4, 5), strides=(4, 5), padding=((4, 5), (6, 5)))),
         ("dilated", dict(window_shape=(4, 5), strides=(1, 2), padding=2, window_dilation=(2, 1))),
-        ("dilated_long", dict(window_shape=(1, 11), strides=(1, 1), window_dilation=(1, 1))),
+        ("dilated_long", dict(window_shape=(2, 9), padding="SAME", window_dilation=(3, 1))),
     )
     def test_rules(self, settings_):
         x = np.array(example_inputs((2, 12, 12, 2), kind="ties"), np.float32)
@@ -279,17 +279,16 @@ class StructureTest(parameterized.TestCase):
         self.assertLen(lines, 1, lines)
         self.assertStartsWith(lines[0], f"{short_dtype}[{','.join(map(str, output_shape))}]")
 
-    def test_trace_does_not_grow_with_the_window(self):
-        # Long windows: the program has the same size for 100 and 400
-        # positions, the forward and the backward alike.
+    def test_trace_grows_with_the_logarithm_of_the_window(self):
+        # Long windows: 300 more positions add a few doubling passes to the
+        # program, where unrolling would add at least two equations each.
         def count(window):
             x = jnp.zeros((2, 1000, 3))
             f = jax.grad(lambda x: jaxpool.max_pool(x, (window,), (1,), "SAME").sum())
             # Equations at every nesting level: one a line of the printout.
             return len(str(jax.make_jaxpr(f)(x)).splitlines())
 
-        self.assertLessEqual(count(400), count(100) + 10)
-        self.assertLess(count(400), 600)
+        self.assertLess(count(400) - count(100), 150)
 
 
 class PropertyTest(parameterized.TestCase):
