@@ -229,14 +229,27 @@ def route_to_switches(
 
 
 def _saved(switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """The switches as the backward reads them: written once, not redone."""
-    if geometry.spatial_axes[-1] == geometry.ndim - 1 and geometry.strategy == "positions":
-        # XLA on CPU drops the optimization barrier and fuses the selection
-        # into the backward loop, redoing it for every input element; with
-        # window positions along the minor axis that loop does not vectorize
-        # (3x slower). An integer remainder by an odd number above every
-        # switch is the identity, yet costly enough (unlike one by a power
-        # of two) that XLA writes the switches out instead.
+    """The switches as the backward reads them: written out once.
+
+    XLA on CPU drops the optimization barrier and fuses the selection into
+    the backward loop, redoing it for every window position that reads a
+    switch. That costs little for small disjoint windows in channels-last
+    data, where the loop vectorises along the channels; elsewhere the
+    switches must be written out (measured in benchmarks/NOTES.md).
+    """
+    if geometry.windows_overlap and geometry.num_window_positions > 4:
+        # Overlapping windows redo the selection once per window position
+        # that reads it (9 x 9 selections per element for 3x3 windows): a max
+        # over two equal copies is the identity, but a reduction, which XLA
+        # does not fuse into the loop that reads it.
+        doubled = lax.expand_dims(switches, (switches.ndim,))
+        doubled = doubled + jnp.zeros((2,), switches.dtype)
+        switches = lax.reduce_max(doubled, (switches.ndim,))
+    elif geometry.spatial_axes[-1] == geometry.ndim - 1 and geometry.strategy == "positions":
+        # Window positions along the minor axis: the fused loop does not
+        # vectorise (3x slower). An integer remainder by an odd number above
+        # every switch is the identity, and costly enough (unlike one by a
+        # power of two) that XLA writes the switches out instead.
         modulus = 2 * geometry.num_window_positions + 1
         switches = lax.rem(switches, jnp.asarray(modulus, switches.dtype))
     return lax.optimization_barrier(switches)
