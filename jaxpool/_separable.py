@@ -32,7 +32,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxpool._geometry import AXIS_UNROLL_LIMIT
 from jaxpool._geometry import AxisWindows
 from jaxpool._geometry import PoolGeometry
 
@@ -234,15 +233,22 @@ def values_and_switches(
     return values, switches
 
 
+def switch_digits(switches: jnp.ndarray, geometry: PoolGeometry) -> list[jnp.ndarray]:
+    """The per-axis window positions that make up each row-major switch."""
+    digits, inner = [], math.prod(geometry.window_shape)
+    for window in geometry.window_shape:
+        inner //= window
+        digits.append((switches // inner) % window)
+    return digits
+
+
 def _selected_positions(switches: jnp.ndarray, geometry: PoolGeometry) -> list[jnp.ndarray]:
     """Per spatial axis ``k``, the position along ``k`` that each element of
     the intermediate reduced along axes ``k`` and after took: the switches'
     digit for axis ``k``, routed out through the axes before it."""
     axes = geometry.axis_windows()
-    selected, inner = [], math.prod(geometry.window_shape)
-    for k, window in enumerate(geometry.window_shape):
-        inner //= window
-        positions = (switches // inner) % window
+    selected = []
+    for k, positions in enumerate(switch_digits(switches, geometry)):
         for j in range(k):
             positions = route_positions(positions, selected[j], axes[j])
         selected.append(positions)
@@ -265,37 +271,7 @@ def route_positions(
     """Sends each window's ``positions`` entry to the element its ``selected``
     position names along the axis, keeping the largest where several land;
     elsewhere 0. (Consistent switches send equal entries to one element.)"""
-    axis, zero = windows.axis, jnp.zeros((), positions.dtype)
-    if windows.strategy == "blocks":
-        expanded = lax.expand_dims(selected, (axis + 1,))
-        shape = list(expanded.shape)
-        shape[axis + 1] = windows.window
-        iota = lax.broadcasted_iota(selected.dtype, shape, axis + 1)
-        routed = jnp.where(expanded == iota, lax.expand_dims(positions, (axis + 1,)), zero)
-        merged = list(positions.shape)
-        merged[axis] = windows.size * windows.window
-        return _unpad_axis(routed.reshape(merged), windows)
-    count = (windows.size - 1) * windows.stride + 1
-
-    def land(position, routed):
-        # The entries of windows that took ``position``, spread to the stride.
-        config = [(0, 0, 0)] * positions.ndim
-        config[axis] = (0, 0, windows.stride - 1)
-        spread = lax.pad(jnp.where(selected == position, positions, zero), zero, config)
-        start = position * windows.dilation
-        region = lax.dynamic_slice_in_dim(routed, start, count, axis)
-        return lax.dynamic_update_slice_in_dim(routed, jnp.maximum(region, spread), start, axis)
-
-    # Zeros grown from ``positions`` carry its sharding.
-    grow = [(0, 0, 0)] * positions.ndim
-    grow[axis] = (0, windows.padded_length - windows.size, 0)
-    routed = lax.pad(jnp.zeros_like(positions), zero, grow)
-    if windows.strategy == "unrolled":
-        for position in range(windows.window):
-            routed = land(position, routed)
-    else:
-        routed = lax.fori_loop(0, windows.window, land, routed)
-    return _unpad_axis(routed, windows)
+    return _route_largest_axis(positions, None, selected, windows)[0]
 
 
 def _pick_axis(tangent: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows) -> jnp.ndarray:
@@ -346,44 +322,74 @@ def pick_at_switches(
 
 
 def _route_largest_axis(
-    values: jnp.ndarray, landed: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
-) -> tuple[jnp.ndarray, jnp.ndarray]:
+    values: jnp.ndarray,
+    landed: jnp.ndarray | None,
+    selected: jnp.ndarray,
+    windows: AxisWindows,
+) -> tuple[jnp.ndarray, jnp.ndarray | None]:
     """Sends each window's value (where ``landed``) to the element its
     ``selected`` position names along the axis, keeping the largest where
     several land; returns the routed values (zero where none lands) and
-    where something landed."""
+    where something landed.
+
+    ``landed=None`` means every window sends a value, all of them
+    non-negative: the largest is then a plain maximum with zero, and no
+    landing mask is kept (None is returned for it).
+    """
     axis, zero = windows.axis, jnp.zeros((), values.dtype)
+    if windows.strategy == "blocks":
+        # Disjoint windows: each element receives at most one value.
+        expanded = lax.expand_dims(selected, (axis + 1,))
+        shape = list(expanded.shape)
+        shape[axis + 1] = windows.window
+        hit = expanded == lax.broadcasted_iota(selected.dtype, shape, axis + 1)
+        if landed is not None:
+            hit = hit & lax.expand_dims(landed, (axis + 1,))
+        routed = jnp.where(hit, lax.expand_dims(values, (axis + 1,)), zero)
+        merged = list(values.shape)
+        merged[axis] = windows.size * windows.window
+        routed = _unpad_axis(routed.reshape(merged), windows)
+        return routed, None if landed is None else _unpad_axis(hit.reshape(merged), windows)
     count = (windows.size - 1) * windows.stride + 1
-    shape = list(values.shape)
-    shape[axis] = windows.padded_length
     config = [(0, 0, 0)] * values.ndim
     config[axis] = (0, 0, windows.stride - 1)
 
     def land(position, carry):
+        # The values of windows that took ``position``, spread to the stride.
         routed, routed_landed = carry
-        hit = landed & (selected == position)
+        hit = selected == position
+        if landed is not None:
+            hit = hit & landed
         spread = lax.pad(jnp.where(hit, values, zero), zero, config)
-        spread_hit = lax.pad(hit, False, config)
         start = position * windows.dilation
         region = lax.dynamic_slice_in_dim(routed, start, count, axis)
-        region_landed = lax.dynamic_slice_in_dim(routed_landed, start, count, axis)
-        better = spread_hit & (~region_landed | _is_better(spread, region))
-        routed = lax.dynamic_update_slice_in_dim(
-            routed, jnp.where(better, spread, region), start, axis
-        )
-        routed_landed = lax.dynamic_update_slice_in_dim(
-            routed_landed, region_landed | spread_hit, start, axis
-        )
-        return routed, routed_landed
+        if routed_landed is None:
+            merged = jnp.maximum(region, spread)
+        else:
+            spread_hit = lax.pad(hit, False, config)
+            region_landed = lax.dynamic_slice_in_dim(routed_landed, start, count, axis)
+            better = spread_hit & (~region_landed | _is_better(spread, region))
+            merged = jnp.where(better, spread, region)
+            routed_landed = lax.dynamic_update_slice_in_dim(
+                routed_landed, region_landed | spread_hit, start, axis
+            )
+        return lax.dynamic_update_slice_in_dim(routed, merged, start, axis), routed_landed
 
-    carry = (jnp.zeros(shape, values.dtype), jnp.zeros(shape, bool))
-    if windows.window <= AXIS_UNROLL_LIMIT:
+    # Zeros grown from ``values`` carry its sharding.
+    grow = [(0, 0, 0)] * values.ndim
+    grow[axis] = (0, windows.padded_length - windows.size, 0)
+    routed = lax.pad(jnp.zeros_like(values), zero, grow)
+    carry = (routed, None if landed is None else lax.pad(jnp.zeros_like(landed), False, grow))
+    if windows.strategy == "unrolled":
         for position in range(windows.window):
             carry = land(position, carry)
     else:
         carry = lax.fori_loop(0, windows.window, land, carry)
     routed, routed_landed = carry
-    return _unpad_axis(routed, windows), _unpad_axis(routed_landed, windows)
+    return (
+        _unpad_axis(routed, windows),
+        None if routed_landed is None else _unpad_axis(routed_landed, windows),
+    )
 
 
 def route_largest(

@@ -272,15 +272,6 @@ def max_unpool(
     return _route_largest_by_position(values, switches, geometry)
 
 
-def _digits(switches: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
-    """The per-axis window position that makes up each switch."""
-    digits, inner = [], geometry.num_window_positions
-    for window in geometry.window_shape:
-        inner //= window
-        digits.append((switches // inner) % window)
-    return digits
-
-
 def switches_to_indices(
     switches: ArrayLike,
     input_shape: Sequence[int],
@@ -330,7 +321,7 @@ def switches_to_indices(
     index = jnp.zeros((), dtype)
     real = jnp.ones((), bool)
     for k, (windows, digit) in enumerate(
-        zip(geometry.axis_windows(), _digits(switches.astype(dtype), geometry))
+        zip(geometry.axis_windows(), _separable.switch_digits(switches.astype(dtype), geometry))
     ):
         start = _iota(geometry, k, dtype) * windows.stride - windows.low
         coordinate = start + digit * windows.dilation
