@@ -335,9 +335,69 @@ class PoolGeometry:
             shape.extend(spatial.get(axis, (size,)))
         return tuple(shape)
 
+    def phase_pad_config(self) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config growing every spatial axis at its high end to a
+        multiple of its stride."""
+        return self._full_rank(
+            [(0, -length % stride, 0) for length, stride in zip(self.spatial_shape, self.strides)],
+            (0, 0, 0),
+        )
+
+    @property
+    def phases_shape(self) -> tuple[int, ...]:
+        """The input, grown to stride multiples, with every spatial axis split
+        into ``(index, phase)``: element ``u`` of the axis is ``(u // stride,
+        u % stride)``."""
+        shape: list[int] = []
+        spatial = dict(zip(self.spatial_axes, self.strides))
+        for axis, size in enumerate(self.input_shape):
+            stride = spatial.get(axis)
+            shape.extend((size,) if stride is None else (-(-size // stride), stride))
+        return tuple(shape)
+
+    def phase_slice(
+        self, offsets: Sequence[int]
+    ) -> tuple[tuple[int, ...], list[int], list[int], list[tuple[int, int, int]]]:
+        """How to gather one window position from the stride phases.
+
+        Returns ``(phase, start, limit, pad_config)``: the phase per spatial
+        axis that holds the position in every window, and the unit-stride
+        ``lax.slice`` of that phase array (:attr:`phases_shape` without its
+        phase axes) and ``lax.pad`` that give it for all windows, padding
+        where it falls outside the input. Window ``i`` reads element ``stride
+        * i + offset - low``, which is phase ``(offset - low) % stride`` at
+        index ``i + (offset - low) // stride``.
+        """
+        phase, start, limit, config = [], [], [], []
+        for offset, stride, (low, _), size, length in zip(
+            offsets,
+            self.strides,
+            self.extent_padding,
+            self.output_spatial_shape,
+            self.spatial_shape,
+        ):
+            shift, remainder = divmod(offset - low, stride)
+            count = -(-length // stride)
+            first = min(max(shift, 0), count)
+            stop = min(max(shift + size, first), count)
+            phase.append(remainder)
+            start.append(first)
+            limit.append(stop)
+            config.append((first - shift, shift + size - stop, 0))
+        full_limit = list(self.output_shape)
+        for axis, value in zip(self.spatial_axes, limit):
+            full_limit[axis] = value
+        return (
+            tuple(phase),
+            self._full_rank(start, 0),
+            full_limit,
+            self._full_rank(config, (0, 0, 0)),
+        )
+
     def blocks_spec(self, spec: Sequence[Any]) -> tuple[Any, ...]:
-        """Partition spec of :attr:`blocks_shape` for an input partitioned as
-        ``spec``: a spatial axis's entry goes to its window index axis."""
+        """Partition spec of :attr:`blocks_shape` (or :attr:`phases_shape`)
+        for an input partitioned as ``spec``: a spatial axis's entry goes to
+        its window (or phase) index axis."""
         entries = tuple(spec) + (None,) * (self.ndim - len(spec))
         blocks: list[Any] = []
         for axis, entry in enumerate(entries):

@@ -45,15 +45,51 @@ def _explicit_sharding(x: jax.Array) -> NamedSharding | None:
     return sharding
 
 
+def _split_spatial(array: jax.Array, shape: tuple[int, ...], geometry: PoolGeometry) -> jax.Array:
+    """``array`` reshaped to ``shape``, which splits every spatial axis in two."""
+    sharding = _explicit_sharding(array)
+    if sharding is not None:
+        # Explicit reshapes that split axes are given the output sharding.
+        sharding = sharding.update(spec=P(*geometry.blocks_spec(sharding.spec)))
+    return lax.reshape(array, shape, out_sharding=sharding)
+
+
 def _blocks(array: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """Disjoint, unpadded windows: one reshape splits every spatial axis into
     (window index, position in window)."""
     trimmed = lax.slice(array, [0] * array.ndim, geometry.padded_extent_shape)
-    sharding = _explicit_sharding(trimmed)
-    if sharding is not None:
-        # Explicit reshapes that split axes are given the output sharding.
-        sharding = sharding.update(spec=P(*geometry.blocks_spec(sharding.spec)))
-    return lax.reshape(trimmed, geometry.blocks_shape, out_sharding=sharding)
+    return _split_spatial(trimmed, geometry.blocks_shape, geometry)
+
+
+def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
+    """Window positions of every window, from the stride phases of ``array``
+    (zero outside it): one reshape splits each spatial axis into (index,
+    phase), ``lax.split`` separates the phases, and each position is a
+    unit-stride slice of one phase.
+
+    This is how the pick reads, so that its transpose writes each phase once
+    and interleaves them with one concatenate: XLA then emits one loop over
+    (index, phase) pairs, where strided ``lax.pad`` costs index arithmetic
+    per element that does not vectorise along a strided minor axis
+    (channels-first data; measured in benchmarks/NOTES.md).
+    """
+    zero = jnp.zeros((), array.dtype)
+    grown = lax.pad(array, zero, geometry.phase_pad_config())
+    phases = {(): _split_spatial(grown, geometry.phases_shape, geometry)}
+    # The phases sit where blocks of disjoint windows hold their positions.
+    phase_axes = geometry.block_window_axes()
+    for phase_axis, stride in zip(phase_axes, geometry.strides):
+        phases = {
+            (*key, phase): piece
+            for key, whole in phases.items()
+            for phase, piece in enumerate(lax.split(whole, [1] * stride, axis=phase_axis))
+        }
+    candidates = []
+    for offsets in geometry.window_offsets():
+        phase, start, limit, config = geometry.phase_slice(offsets)
+        candidate = lax.squeeze(phases[phase], phase_axes)
+        candidates.append(lax.pad(lax.slice(candidate, start, limit), zero, config))
+    return candidates
 
 
 def _block_candidates(inputs: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
@@ -202,7 +238,7 @@ def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeom
         selected = lax.expand_dims(switches, window_axes) == positions
         blocks = _blocks(tangent, geometry)
         return jnp.where(selected, blocks, jnp.zeros((), wide)).sum(window_axes).astype(dtype)
-    candidates = _box_candidates(tangent, geometry, geometry.full_box, jnp.zeros((), wide))
+    candidates = _phase_candidates(tangent, geometry)
     picked = candidates[0]
     for position, candidate in enumerate(candidates[1:], start=1):
         picked = jnp.where(switches == position, candidate, picked)
