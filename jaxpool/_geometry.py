@@ -164,6 +164,12 @@ class PoolGeometry:
         )
 
     @property
+    def minor_axis_is_spatial(self) -> bool:
+        """Whether windows slide along the array's last (fastest) axis, as in
+        channels-first layouts, rather than across it."""
+        return self.spatial_axes[-1] == self.ndim - 1
+
+    @property
     def needs_no_padding(self) -> bool:
         """Whether the windows cover only real elements (trailing ones may be
         left out)."""

@@ -64,11 +64,11 @@ def _along(mask: np.ndarray, ndim: int, axis: int) -> np.ndarray:
 
 def _is_better(candidate: jnp.ndarray, best: jnp.ndarray) -> jnp.ndarray:
     """Whether ``candidate`` beats ``best``: strictly larger, NaN above every
-    number."""
-    better = candidate > best
-    if jnp.issubdtype(candidate.dtype, jnp.floating):
-        better = better | (jnp.isnan(candidate) & ~jnp.isnan(best))
-    return better
+    number, and a NaN ``best`` is never beaten (so the first NaN stays)."""
+    if not jnp.issubdtype(candidate.dtype, jnp.floating):
+        return candidate > best
+    # Two compares: "not at most best" holds for larger and for NaN candidates.
+    return ~(candidate <= best) & (best == best)
 
 
 def _combine(first: _Best, second: _Best, offset: int) -> _Best:
