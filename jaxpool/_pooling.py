@@ -346,7 +346,13 @@ def _pool_jvp_mode_jvp(geometry, primals, tangents):
     return (values, switches), (values_tangent, switches_tangent)
 
 
-_AUTODIFF_MODES = {"vjp": _pool_vjp_mode, "jvp": _pool_jvp_mode}
+# Jitted, so that a call outside jit compiles once per geometry instead of
+# dispatching every slice and select one by one; inside jit it inlines.
+_AUTODIFF_MODES = {
+    "vjp": jax.jit(_pool_vjp_mode, static_argnums=1),
+    "jvp": jax.jit(_pool_jvp_mode, static_argnums=1),
+}
+_POOL_WITHOUT_DERIVATIVE = jax.jit(_pool, static_argnums=1)
 
 
 def _auto_spatial_axes(pool: Any, inputs: jax.Array, geometry: PoolGeometry) -> Any:
@@ -436,7 +442,7 @@ def max_pool_with_argmax(
         pool = _AUTODIFF_MODES[autodiff]
     else:
         # Integers have no gradient to route; JAX's own rules give float0.
-        pool = _pool
+        pool = _POOL_WITHOUT_DERIVATIVE
     return _auto_spatial_axes(lambda x: pool(x, geometry), inputs, geometry)(inputs)
 
 
