@@ -27,6 +27,7 @@ from references import saved_residual_lines
 from references import scatter_ops
 
 import jaxpool
+from jaxpool import _pooling
 from jaxpool._geometry import pool_geometry
 
 MODES = ("vjp", "jvp")
@@ -251,6 +252,8 @@ class LayoutsTest(chex.TestCase):
 STRUCTURE_CASES = (
     ("positions", dict(window_shape=(3, 3), strides=(2, 2), padding="SAME")),
     ("positions", dict(window_shape=(2, 2), strides=(2, 2), channel_axis=1)),
+    # Channels-first overlapping windows: the route interleaves stride phases.
+    ("positions", dict(window_shape=(3, 3), strides=(2, 2), padding="SAME", channel_axis=1)),
     ("blocks", dict(window_shape=(8, 8), strides=(8, 8))),
     ("unrolled", dict(window_shape=(5, 5), strides=(1, 1), padding="SAME")),
     ("doubling", dict(window_shape=(12, 12), strides=(1, 1), padding="SAME")),
@@ -330,6 +333,77 @@ class PropertyTest(parameterized.TestCase):
         np.testing.assert_array_equal(np.asarray(values, np.float64), expected[0])
         np.testing.assert_array_equal(switches, expected[1])
         np.testing.assert_allclose(gradient, expected[2], rtol=1e-6)
+
+
+def _brute_force_pick(tangent, switches, geometry):
+    """The tangent at the element each switch names (zero in padding), one
+    output element at a time from the geometry's definition: window ``i``
+    holds ``stride * i + dilation * q - low`` at position ``q``."""
+    tangent = np.asarray(tangent)
+    picked = np.zeros(geometry.output_shape, tangent.dtype)
+    for out in np.ndindex(*geometry.output_shape):
+        position = np.unravel_index(int(switches[out]), geometry.window_shape)
+        source = list(out)
+        for k, axis in enumerate(geometry.spatial_axes):
+            low = geometry.extent_padding[k][0]
+            source[axis] = (
+                out[axis] * geometry.strides[k] + position[k] * geometry.window_dilation[k] - low
+            )
+        if all(0 <= source[a] < geometry.input_shape[a] for a in geometry.spatial_axes):
+            picked[out] = tangent[tuple(source)]
+    return picked
+
+
+class PickAndRouteTest(parameterized.TestCase):
+    """The pick reads any switches as the definition says, and the route is
+    its transpose: strides that do and do not divide the input, padding,
+    dilation, ceil mode and every layout (channels-first reads and writes
+    stride phases along the minor axis)."""
+
+    @settings(max_examples=15, deadline=None)
+    @given(
+        d=st.integers(1, 2),
+        window=st.integers(1, 3),
+        stride=st.integers(1, 4),
+        dilation=st.integers(1, 2),
+        padding=st.sampled_from(["VALID", "SAME", 1]),
+        ceil_mode=st.booleans(),
+        channel_axis=st.sampled_from([-1, 1, None]),
+        length=st.integers(8, 11),  # at least the largest dilated window, 7, plus one
+        seed=st.integers(0, 1000),
+    )
+    def test_pick_against_brute_force_and_route_is_its_transpose(
+        self, d, window, stride, dilation, padding, ceil_mode, channel_axis, length, seed
+    ):
+        spatial = (length, length - 1)[:d]
+        shape = (2, *spatial, 3) if channel_axis == -1 else (2, 3, *spatial)
+        settings_ = dict(
+            window_shape=(window, window + 1)[:d],
+            strides=(stride, max(1, stride - 1))[:d],
+            padding=padding if isinstance(padding, str) else (min(padding, window // 2),) * d,
+            window_dilation=(dilation,) * d,
+            ceil_mode=ceil_mode,
+            channel_axis=channel_axis,
+        )
+        geometry = pool_geometry(shape, np.float32, **settings_)
+        if geometry.strategy != "positions":
+            return
+        rng = np.random.default_rng(seed)
+        tangent = jnp.asarray(rng.normal(size=shape), jnp.float32)
+        switches = rng.integers(0, geometry.num_window_positions, size=geometry.output_shape)
+        switches = jnp.asarray(switches, geometry.switch_dtype)
+        pick = jax.jit(lambda t, s: _pooling.pick_at_switches(t, s, geometry))
+        np.testing.assert_array_equal(
+            pick(tangent, switches), _brute_force_pick(tangent, switches, geometry)
+        )
+        # <route(c), t> = <c, pick(t)>: the route is the pick's transpose.
+        cotangent = jnp.asarray(rng.normal(size=geometry.output_shape), jnp.float32)
+        routed = jax.jit(lambda c, s: _pooling.route_to_switches(c, s, geometry))(
+            cotangent, switches
+        )
+        np.testing.assert_allclose(
+            jnp.vdot(routed, tangent), jnp.vdot(cotangent, pick(tangent, switches)), rtol=1e-5
+        )
 
 
 class TransformationsTest(parameterized.TestCase):
