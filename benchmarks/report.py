@@ -428,7 +428,10 @@ def layout_table(scale: dict) -> str:
         if layout["status"] != "ok":
             rows.append([layout["name"], f"**{layout['status']}**", "", "", ""])
             continue
-        for kind in ("fwd", "grad"):
+        # Runs before the backward alone was measured have no "bwd" timings.
+        for kind in ("fwd", "grad", "bwd"):
+            if _median(timings, f"NHWC {kind}") is None:
+                continue
             rows.append(
                 [
                     f"`{tuple(layout['shape'])}` {layout['name']} {kind}",

@@ -195,7 +195,9 @@ def _time_task(task: dict) -> dict:
 
 
 def _layout_task(task: dict) -> dict:
-    """Forward and gradient of jaxpool in four layouts of the same data."""
+    """Forward, gradient and backward alone of jaxpool in four layouts of the
+    same data (the backward: the VJP function applied to a cotangent held in
+    memory, as in a network, where the gradient of ``sum`` routes a constant)."""
     import jax
     import jax.numpy as jnp
 
@@ -216,6 +218,12 @@ def _layout_task(task: dict) -> dict:
         forward = jax.jit(pool)
         thunks[f"{layout} grad"] = lambda f=gradient, d=data: jax.block_until_ready(f(d))
         thunks[f"{layout} fwd"] = lambda f=forward, d=data: jax.block_until_ready(f(d))
+        values, vjp_function = jax.jit(lambda x, pool=pool: jax.vjp(pool, x))(data)
+        cotangent = jnp.ones_like(values)
+        backward = jax.jit(lambda vjp_function, cotangent: vjp_function(cotangent)[0])
+        thunks[f"{layout} bwd"] = lambda f=backward, v=vjp_function, c=cotangent: (
+            jax.block_until_ready(f(v, c))
+        )
     return {
         "shapes": {layout: list(data.shape) for layout, (data, _) in layouts.items()},
         "timings": _timed(thunks, task),

@@ -98,7 +98,8 @@ def test_quick_scale_suite_json(quick_run):
         assert set(case["run"]["timings"]) == names
     for layout in results["layouts"]:
         assert layout["status"] == "ok", layout
-        assert {f"{n} {k}" for n in ("NHWC", "NCHW", "HWC", "CHW") for k in ("fwd", "grad")} == set(
+        kinds = ("fwd", "grad", "bwd")
+        assert {f"{n} {k}" for n in ("NHWC", "NCHW", "HWC", "CHW") for k in kinds} == set(
             layout["timings"]
         )
 
