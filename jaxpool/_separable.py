@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -304,11 +305,16 @@ def _pick_axis(tangent: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
         for position in range(1, windows.window):
             picked = jnp.where(selected == position, candidate(position), picked)
         return picked
+    # Rematerialised: the transpose would otherwise save the mask of every
+    # position, a stack of window x output booleans.
     return lax.fori_loop(
         0,
         windows.window,
-        lambda position, picked: jnp.where(selected == position, candidate(position), picked),
+        jax.checkpoint(
+            lambda position, picked: jnp.where(selected == position, candidate(position), picked)
+        ),
         jnp.zeros_like(selected, tangent.dtype),
+        unroll=8,
     )
 
 
