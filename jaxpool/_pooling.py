@@ -84,11 +84,13 @@ def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Arra
             for key, whole in phases.items()
             for phase, piece in enumerate(lax.split(whole, [1] * stride, axis=phase_axis))
         }
+    # Squeezed only after every split: squeezing between the splits made XLA
+    # loop over the input's shape again in the transpose (measured).
+    phases = {key: lax.squeeze(piece, phase_axes) for key, piece in phases.items()}
     candidates = []
     for offsets in geometry.window_offsets():
         phase, start, limit, config = geometry.phase_slice(offsets)
-        candidate = lax.squeeze(phases[phase], phase_axes)
-        candidates.append(lax.pad(lax.slice(candidate, start, limit), zero, config))
+        candidates.append(lax.pad(lax.slice(phases[phase], start, limit), zero, config))
     return candidates
 
 

@@ -236,13 +236,13 @@ def values_and_switches(
 
 def switch_digits(switches: jnp.ndarray, geometry: PoolGeometry) -> list[jnp.ndarray]:
     """The per-axis window positions that make up each row-major switch."""
+    # In int32: LLVM takes seconds to optimise some loops of 8-bit divisions
+    # by a constant (the 11x11 gradient compiled in 1 s or 4 s depending on
+    # which buffer XLA updates in place).
+    wide = switches.astype(np.int32)
     digits, inner = [], math.prod(geometry.window_shape)
     for window in geometry.window_shape:
         inner //= window
-        # In int32: LLVM takes seconds to optimise some loops of 8-bit
-        # divisions by a constant (the 11x11 gradient compiled in 1 s or 4 s
-        # depending on which buffer XLA updates in place).
-        wide = switches.astype(np.int32)
         digit = lax.rem(lax.div(wide, np.int32(inner)), np.int32(window))
         digits.append(digit.astype(switches.dtype))
     return digits
