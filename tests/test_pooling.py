@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 
 import chex
@@ -257,6 +258,33 @@ class RulesTest(chex.TestCase):
                 expected = reduce_window_pool(x, **settings_, pad_value=pad_value)
                 np.testing.assert_array_equal(values, expected)
 
+    @parameterized.parameters(-1, 1)
+    def test_bfloat16_rounds_the_pad_value_then_compares_exactly(self, channel_axis):
+        # bfloat16 is compared in float32: the same values and switches as
+        # float32 input holding the same numbers, with 0.1 rounded to bfloat16.
+        x = np.array(_inputs(_layout_shape((7, 6), channel_axis), "float32", "ties"))
+        x.flat[::7] = -np.inf
+        x.flat[3::41] = np.nan
+        x = jnp.asarray(x, jnp.bfloat16)
+        rounded = float(jnp.asarray(0.1, jnp.bfloat16))
+        self.assertNotEqual(rounded, 0.1)
+        # Where every element ties with the rounded pad value, a window that
+        # starts in the padding selects the padding.
+        x = x.at[0].set(rounded)
+        for settings_ in (
+            dict(window_shape=(3, 3), strides=(2, 2), padding="SAME", pad_value=0.1),
+            dict(window_shape=(2, 2), strides=(2, 2), padding=((1, 0), (0, 1)), ceil_mode=True),
+        ):
+            pool = functools.partial(jaxpool.max_pool_with_argmax, channel_axis=channel_axis)
+            values, switches = pool(x, **settings_)
+            self.assertEqual(values.dtype, jnp.bfloat16)
+            wide = dict(settings_, pad_value=rounded) if "pad_value" in settings_ else settings_
+            expected = pool(x.astype(jnp.float32), **wide)
+            np.testing.assert_array_equal(values.astype(jnp.float32), expected[0])
+            np.testing.assert_array_equal(switches, expected[1])
+            expected = reduce_window_pool(x, **settings_, channel_axis=channel_axis)
+            np.testing.assert_array_equal(np.float32(values), np.float32(expected))
+
     @chex.variants(with_jit=True, without_jit=True)
     @parameterized.parameters(-np.inf, 0.0)
     def test_window_wholly_in_padding(self, pad_value):
@@ -406,6 +434,25 @@ class StructureTest(chex.TestCase):
             lines = saved_residual_lines(lambda x, p=pool: p(x).sum(), x)
             self.assertLen(lines, 1)
             self.assertStartsWith(lines[0], f"i8[{','.join(map(str, output_shape))}]")
+
+    @parameterized.parameters(-1, 1)
+    def test_bfloat16_is_compared_without_a_float32_copy_of_the_input(self, channel_axis):
+        # XLA:CPU computes bfloat16 slices, pads and maxima on a float32 copy
+        # of the whole input unless the selection reads bfloat16 bits.
+        shape = _layout_shape((12, 12), channel_axis, channels=8)
+        x = jax.ShapeDtypeStruct(shape, jnp.bfloat16)
+        copy = f"f32[{','.join(map(str, shape))}]"
+        for settings_ in self.SETTINGS:
+            for pool in (jaxpool.max_pool, jaxpool.max_pool_with_argmax):
+                pool = functools.partial(pool, channel_axis=channel_axis, **settings_)
+                forward = jax.jit(pool)
+                self.assertNotIn(copy, forward.lower(x).compile().as_text())
+        # The check can fail: reduce_window's forward makes that copy on the CPU.
+        if jax.default_backend() == "cpu":
+            reference = jax.jit(
+                lambda x: reduce_window_pool(x, (3, 3), (2, 2), "SAME", channel_axis=channel_axis)
+            )
+            self.assertIn(copy, reference.lower(x).compile().as_text())
 
     @parameterized.parameters(
         ((2, 2), "int8"),
