@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,7 @@ def _pool_axis(
     return _interleave(values, adaptive), _interleave(offsets, adaptive), pick
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def _pool(
     inputs: jax.Array, geometry: AdaptiveGeometry, autodiff: str
 ) -> tuple[jax.Array, jax.Array]:

@@ -162,6 +162,20 @@ def _route_sum_jvp(geometry, primals, tangents):
     return route(values, switches), route(values_tangent, switches)
 
 
+def _route_largest(values: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
+    if geometry.strategy == "separable":
+        return _separable.route_largest(values, switches, geometry)
+    return _route_largest_by_position(values, switches, geometry)
+
+
+# Jitted, as the pooling functions are: a call outside jit compiles once per
+# geometry instead of dispatching every pad and select one by one.
+_ROUTES = {
+    "sum": jax.jit(_route_sum, static_argnums=2),
+    "max": jax.jit(_route_largest, static_argnums=2),
+}
+
+
 def max_unpool(
     values: ArrayLike,
     switches: ArrayLike,
@@ -257,9 +271,7 @@ def max_unpool(
         channel_axis,
     )
     switches = _integers("switches", switches, values.shape).astype(geometry.switch_dtype)
-    if combine == "sum":
-        if jnp.issubdtype(values.dtype, jnp.floating):
-            return _route_sum(values, switches, geometry)
+    if combine == "sum" and not jnp.issubdtype(values.dtype, jnp.floating):
         if geometry.windows_overlap:
             raise TypeError(
                 f"combine='sum' adds overlapping windows' values, which needs float values; "
@@ -267,9 +279,8 @@ def max_unpool(
             )
         # Disjoint windows: at most one value lands on each element, so the
         # sum is the largest.
-    if geometry.strategy == "separable":
-        return _separable.route_largest(values, switches, geometry)
-    return _route_largest_by_position(values, switches, geometry)
+        combine = "max"
+    return _ROUTES[combine](values, switches, geometry)
 
 
 def switches_to_indices(

@@ -231,6 +231,29 @@ class CompositionTest(chex.TestCase):
             expected = jax.grad(lambda x: jnp.sum(_reference(SETTINGS["overlapping"])(x) ** 2))(x)
             np.testing.assert_allclose(compiled(x), expected, rtol=1e-6)
 
+    def test_each_entry_point_is_one_jitted_computation(self):
+        # A call outside jit then compiles once per geometry and dispatches
+        # one computation, rather than every slice, pad and select.
+        x = _inputs((2, 9, 8, 3))
+        values, switches = jaxpool.max_pool_with_argmax(x, (3, 3), (2, 2))
+
+        def unpool(combine):
+            return lambda x: jaxpool.max_unpool(
+                values, switches, x.shape, (3, 3), 2, combine=combine
+            )
+
+        entry_points = {
+            "max_pool": lambda x: jaxpool.max_pool(x, (3, 3), (2, 2), "SAME"),
+            "max_pool, axis by axis": lambda x: jaxpool.max_pool(x, (5, 5), (1, 1), "SAME"),
+            "max_pool_with_argmax": lambda x: jaxpool.max_pool_with_argmax(x, (2, 2), (2, 2)),
+            "adaptive_max_pool": lambda x: jaxpool.adaptive_max_pool(x, (4, 3)),
+            "max_unpool, sum": unpool("sum"),
+            "max_unpool, max": unpool("max"),
+        }
+        for name, entry_point in entry_points.items():
+            equations = jax.make_jaxpr(entry_point)(x).jaxpr.eqns
+            self.assertEqual([e.primitive.name for e in equations], ["jit"], name)
+
     def test_donate_argnums(self):
         expected_input = _inputs((2, 7, 6, 3))
         expected = jax.grad(lambda x: jnp.sum(_reference(SETTINGS["disjoint"])(x) ** 2))(
