@@ -400,6 +400,26 @@ class PoolGeometry:
             self._full_rank(config, (0, 0, 0)),
         )
 
+    @property
+    def phase_shape(self) -> tuple[int, ...]:
+        """Shape of one stride phase: :attr:`phases_shape` without its phase
+        axes."""
+        spatial = dict(zip(self.spatial_axes, self.strides))
+        return tuple(
+            size if axis not in spatial else -(-size // spatial[axis])
+            for axis, size in enumerate(self.input_shape)
+        )
+
+    def phase_spread_config(self, offsets: Sequence[int]) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config (negative entries crop) that puts an
+        output-shaped array where :meth:`phase_slice` gathers window position
+        ``offsets`` from, in its phase: the inverse of that slice and pad."""
+        _, start, limit, config = self.phase_slice(offsets)
+        return [
+            (first - low, size - stop - high, 0)
+            for first, stop, (low, high, _), size in zip(start, limit, config, self.phase_shape)
+        ]
+
     def blocks_spec(self, spec: Sequence[Any]) -> tuple[Any, ...]:
         """Partition spec of :attr:`blocks_shape` (or :attr:`phases_shape`)
         for an input partitioned as ``spec``: a spatial axis's entry goes to

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
 import operator
@@ -125,23 +126,47 @@ def _route_largest_by_position(
     values: jax.Array, switches: jax.Array, geometry: PoolGeometry
 ) -> jax.Array:
     """Each value at the input its switch names, the largest where several
-    land, zero where none does: one strided ``lax.pad`` per window position."""
+    land, zero where none does.
+
+    Every window position lands in one stride phase of the input, as a
+    unit-stride shift of the output-shaped array (the inverse of how the pick
+    gathers it); the phases are then interleaved by concatenates and one
+    reshape, as in the transpose of the pick. Strided ``lax.pad`` per position
+    costs index arithmetic per element that XLA:CPU does not vectorise
+    (3x to 10x slower, measured in benchmarks/NOTES.md).
+    """
     zero = jnp.zeros((), values.dtype)
-    routed = jnp.zeros(geometry.input_shape, values.dtype)
-    landed = jnp.zeros(geometry.input_shape, bool)
+    empty = (jnp.zeros(geometry.phase_shape, values.dtype), jnp.zeros(geometry.phase_shape, bool))
+    phases: dict[tuple[int, ...], tuple[jax.Array, jax.Array]] = {}
     for position, offsets in enumerate(geometry.window_offsets()):
-        config = [(0, 0, 0)] * geometry.ndim
-        for axis, offset, windows in zip(geometry.spatial_axes, offsets, geometry.axis_windows()):
-            low = offset - windows.low
-            high = windows.length - low - (windows.size - 1) * windows.stride - 1
-            config[axis] = (low, high, windows.stride - 1)
+        phase = geometry.phase_slice(offsets)[0]
+        config = geometry.phase_spread_config(offsets)
         hit = switches == position
         spread = lax.pad(jnp.where(hit, values, zero), zero, config)
         spread_hit = lax.pad(hit, False, config)
+        routed, landed = phases.get(phase, empty)
         better = spread_hit & (~landed | _separable._is_better(spread, routed))
-        routed = jnp.where(better, spread, routed)
-        landed = landed | spread_hit
-    return routed
+        phases[phase] = (jnp.where(better, spread, routed), landed | spread_hit)
+    # Interleave as the transpose of the pick's split does: each phase gets
+    # its phase axes back, and concatenates along them, the last spatial
+    # axis's first, rebuild the phases_shape array.
+    phase_axes = geometry.block_window_axes()
+    parts = {}
+    for key in itertools.product(*(range(stride) for stride in geometry.strides)):
+        routed = phases.get(key, empty)[0]
+        parts[key] = lax.expand_dims(routed, phase_axes)
+    for k in reversed(range(len(phase_axes))):
+        parts = {
+            prefix: lax.concatenate(
+                [parts[(*prefix, phase)] for phase in range(geometry.strides[k])], phase_axes[k]
+            )
+            for prefix in {key[:k] for key in parts}
+        }
+    grown_shape = [
+        size + high for size, (_, high, _) in zip(geometry.input_shape, geometry.phase_pad_config())
+    ]
+    grown = lax.reshape(parts[()], grown_shape)
+    return lax.slice(grown, [0] * grown.ndim, geometry.input_shape)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
