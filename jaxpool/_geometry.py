@@ -401,6 +401,14 @@ class PoolGeometry:
         )
 
     @property
+    def phase_grown_shape(self) -> tuple[int, ...]:
+        """The input's shape grown by :meth:`phase_pad_config`: what
+        :attr:`phases_shape` merges back into."""
+        return tuple(
+            size + high for size, (_, high, _) in zip(self.input_shape, self.phase_pad_config())
+        )
+
+    @property
     def phase_shape(self) -> tuple[int, ...]:
         """Shape of one stride phase: :attr:`phases_shape` without its phase
         axes."""

@@ -109,8 +109,8 @@ def _source(inputs: jax.Array, geometry: PoolGeometry) -> _Source:
     """The inputs as the selection reads them.
 
     XLA:CPU slices, pads and compares bfloat16 arrays by first converting
-    the whole input to a float32 copy (the 3x3/2 SAME forward: 25 ms, against
-    3.4 ms in float32; measured). So bfloat16 is sliced as its uint16 bits,
+    the whole input to a float32 copy (the 3x3/2 SAME forward: 24 ms, against
+    3.4 ms in float32; benchmarks/NOTES.md). So bfloat16 is sliced as its uint16 bits,
     and each slice becomes float32, which holds every bfloat16 exactly, by a
     shift that fuses into the loop reading it.
     """

@@ -147,9 +147,10 @@ def _route_largest_by_position(
         routed, landed = phases.get(phase, empty)
         better = spread_hit & (~landed | _separable._is_better(spread, routed))
         phases[phase] = (jnp.where(better, spread, routed), landed | spread_hit)
-    # Interleave as the transpose of the pick's split does: each phase gets
-    # its phase axes back, and concatenates along them, the last spatial
-    # axis's first, rebuild the phases_shape array.
+    # Interleave the phases as the transpose of the pick's split does: give
+    # each phase its phase axes back and concatenate along them, the last
+    # spatial axis's first, into the phases_shape array, whose (index, phase)
+    # pairs one reshape merges.
     phase_axes = geometry.block_window_axes()
     parts = {}
     for key in itertools.product(*(range(stride) for stride in geometry.strides)):
@@ -162,10 +163,7 @@ def _route_largest_by_position(
             )
             for prefix in {key[:k] for key in parts}
         }
-    grown_shape = [
-        size + high for size, (_, high, _) in zip(geometry.input_shape, geometry.phase_pad_config())
-    ]
-    grown = lax.reshape(parts[()], grown_shape)
+    grown = lax.reshape(parts[()], geometry.phase_grown_shape)
     return lax.slice(grown, [0] * grown.ndim, geometry.input_shape)
 
 
