@@ -171,6 +171,20 @@ def _max_tree(arrays: list[jax.Array]) -> jax.Array:
     return arrays[0]
 
 
+def _window_max(candidates: list[jax.Array], geometry: PoolGeometry) -> jax.Array:
+    """The max over the window positions (``candidates`` in row-major
+    order): over the outer window axes first, then along the last.
+
+    Along a strided minor axis, LLVM loads a wide vector per row and
+    shuffles out each window column; taking the max across rows first lets
+    it shuffle the rows' maximum once instead of every row (3x3/2 SAME
+    channels-first forward 7% to 12% faster; benchmarks/NOTES.md).
+    """
+    last = geometry.window_shape[-1]
+    columns = [_max_tree(candidates[offset::last]) for offset in range(last)]
+    return _max_tree(columns)
+
+
 def _select(
     candidates: list[jax.Array], masks: list[np.ndarray | None], geometry: PoolGeometry
 ) -> tuple[jax.Array, jax.Array]:
@@ -200,7 +214,7 @@ def _select(
             best_is_real = np.logical_or(best_is_real, is_real)
         best = jnp.where(better, candidate, best)
         switches = jnp.where(better, jnp.asarray(position, carried), switches)
-    return _max_tree(candidates), switches.astype(geometry.switch_dtype)
+    return _window_max(candidates, geometry), switches.astype(geometry.switch_dtype)
 
 
 def _candidates(source: _Source, geometry: PoolGeometry) -> list[jax.Array]:
@@ -261,7 +275,8 @@ def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Arr
         # and not vectorise. Not where a derivative is taken: the backward
         # reads a cotangent computed from the values once per window
         # position, and XLA would redo a max that it can fuse as often.
-        values = _max_tree(_candidates(_source(inputs, geometry), geometry)).astype(inputs.dtype)
+        candidates = _candidates(_source(inputs, geometry), geometry)
+        values = _window_max(candidates, geometry).astype(inputs.dtype)
     return values, switches
 
 
