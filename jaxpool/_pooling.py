@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -63,20 +64,13 @@ def _blocks(array: jax.Array, geometry: PoolGeometry) -> jax.Array:
     return _split_spatial(trimmed, geometry.blocks_shape, geometry)
 
 
-def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
-    """Window positions of every window, from the stride phases of ``array``
-    (zero outside it): one reshape splits each spatial axis into (index,
-    phase), ``lax.split`` separates the phases, and each position is a
-    unit-stride slice of one phase.
-
-    This is how the pick reads, so that its transpose writes each phase once
-    and interleaves them with one concatenate: XLA then emits one loop over
-    (index, phase) pairs, where strided ``lax.pad`` costs index arithmetic
-    per element that does not vectorise along a strided minor axis
-    (channels-first data; measured in benchmarks/NOTES.md).
-    """
-    zero = jnp.zeros((), array.dtype)
-    grown = lax.pad(array, zero, geometry.phase_pad_config())
+def _stride_phases(array: jax.Array, geometry: PoolGeometry) -> dict[tuple[int, ...], jax.Array]:
+    """The stride phases of ``array`` (grown with zeros to stride multiples),
+    keyed by the phase along each spatial axis, each of
+    :attr:`~PoolGeometry.phase_shape`: one reshape splits each spatial axis
+    into (index, phase) and ``lax.split`` separates the phases.
+    :func:`merge_stride_phases` is the inverse."""
+    grown = lax.pad(array, jnp.zeros((), array.dtype), geometry.phase_pad_config())
     phases = {(): _split_spatial(grown, geometry.phases_shape, geometry)}
     # The phases sit where blocks of disjoint windows hold their positions.
     phase_axes = geometry.block_window_axes()
@@ -88,7 +82,45 @@ def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Arra
         }
     # Squeezed only after every split: squeezing between the splits made XLA
     # loop over the input's shape again in the transpose (measured).
-    phases = {key: lax.squeeze(piece, phase_axes) for key, piece in phases.items()}
+    return {key: lax.squeeze(piece, phase_axes) for key, piece in phases.items()}
+
+
+def merge_stride_phases(
+    phases: dict[tuple[int, ...], jax.Array], geometry: PoolGeometry
+) -> jax.Array:
+    """The input-shaped array whose stride phases are ``phases`` (a missing
+    phase is zero): the inverse of :func:`_stride_phases`, as its transpose
+    is, with concatenates along the phase axes and one reshape."""
+    phase_axes = geometry.block_window_axes()
+    zeros = jnp.zeros(geometry.phase_shape, next(iter(phases.values())).dtype)
+    parts = {
+        key: lax.expand_dims(phases.get(key, zeros), phase_axes)
+        for key in itertools.product(*(range(stride) for stride in geometry.strides))
+    }
+    # The last spatial axis's phases first, as the splits went outer first.
+    for k in reversed(range(len(phase_axes))):
+        parts = {
+            prefix: lax.concatenate(
+                [parts[(*prefix, phase)] for phase in range(geometry.strides[k])], phase_axes[k]
+            )
+            for prefix in {key[:k] for key in parts}
+        }
+    grown = lax.reshape(parts[()], geometry.phase_grown_shape)
+    return lax.slice(grown, [0] * grown.ndim, geometry.input_shape)
+
+
+def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
+    """Window positions of every window, from the stride phases of ``array``
+    (zero outside it): each position is a unit-stride slice of one phase.
+
+    This is how the pick reads, so that its transpose writes each phase once
+    and interleaves them with one concatenate: XLA then emits one loop over
+    (index, phase) pairs, where strided ``lax.pad`` costs index arithmetic
+    per element that does not vectorise along a strided minor axis
+    (channels-first data; measured in benchmarks/NOTES.md).
+    """
+    zero = jnp.zeros((), array.dtype)
+    phases = _stride_phases(array, geometry)
     candidates = []
     for offsets in geometry.window_offsets():
         phase, start, limit, config = geometry.phase_slice(offsets)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import numbers
 import operator
@@ -18,6 +17,7 @@ from jax import lax
 from jaxpool import _separable
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import pool_geometry
+from jaxpool._pooling import merge_stride_phases
 from jaxpool._pooling import route_to_switches
 
 __all__ = ["indices_to_switches", "max_unpool", "switches_to_indices"]
@@ -130,10 +130,10 @@ def _route_largest_by_position(
 
     Every window position lands in one stride phase of the input, as a
     unit-stride shift of the output-shaped array (the inverse of how the pick
-    gathers it); the phases are then interleaved by concatenates and one
-    reshape, as in the transpose of the pick. Strided ``lax.pad`` per position
-    costs index arithmetic per element that XLA:CPU does not vectorise
-    (3x to 10x slower, measured in benchmarks/NOTES.md).
+    gathers it); :func:`merge_stride_phases` then interleaves the phases, as
+    the transpose of the pick does. Strided ``lax.pad`` per position costs
+    index arithmetic per element that XLA:CPU does not vectorise (3x to 10x
+    slower, measured in benchmarks/NOTES.md).
     """
     zero = jnp.zeros((), values.dtype)
     empty = (jnp.zeros(geometry.phase_shape, values.dtype), jnp.zeros(geometry.phase_shape, bool))
@@ -147,24 +147,7 @@ def _route_largest_by_position(
         routed, landed = phases.get(phase, empty)
         better = spread_hit & (~landed | _separable._is_better(spread, routed))
         phases[phase] = (jnp.where(better, spread, routed), landed | spread_hit)
-    # Interleave the phases as the transpose of the pick's split does: give
-    # each phase its phase axes back and concatenate along them, the last
-    # spatial axis's first, into the phases_shape array, whose (index, phase)
-    # pairs one reshape merges.
-    phase_axes = geometry.block_window_axes()
-    parts = {}
-    for key in itertools.product(*(range(stride) for stride in geometry.strides)):
-        routed = phases.get(key, empty)[0]
-        parts[key] = lax.expand_dims(routed, phase_axes)
-    for k in reversed(range(len(phase_axes))):
-        parts = {
-            prefix: lax.concatenate(
-                [parts[(*prefix, phase)] for phase in range(geometry.strides[k])], phase_axes[k]
-            )
-            for prefix in {key[:k] for key in parts}
-        }
-    grown = lax.reshape(parts[()], geometry.phase_grown_shape)
-    return lax.slice(grown, [0] * grown.ndim, geometry.input_shape)
+    return merge_stride_phases({key: routed for key, (routed, _) in phases.items()}, geometry)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))

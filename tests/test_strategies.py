@@ -396,6 +396,18 @@ class PickAndRouteTest(parameterized.TestCase):
         np.testing.assert_array_equal(
             pick(tangent, switches), _brute_force_pick(tangent, switches, geometry)
         )
+        # Each stride phase is the strided slice it names, and merging the
+        # phases gives the input back.
+        phases = _pooling._stride_phases(tangent, geometry)
+        for key, phase in phases.items():
+            index = [slice(None)] * tangent.ndim
+            for axis, start, step in zip(geometry.spatial_axes, key, geometry.strides):
+                index[axis] = slice(start, None, step)
+            expected = np.asarray(tangent)[tuple(index)]
+            grown = [(0, size - length) for size, length in zip(phase.shape, expected.shape)]
+            np.testing.assert_array_equal(phase, np.pad(expected, grown))
+        merged = _pooling.merge_stride_phases(phases, geometry)
+        np.testing.assert_array_equal(merged, tangent)
         # <route(c), t> = <c, pick(t)>: the route is the pick's transpose.
         cotangent = jnp.asarray(rng.normal(size=geometry.output_shape), jnp.float32)
         routed = jax.jit(lambda c, s: _pooling.route_to_switches(c, s, geometry))(
