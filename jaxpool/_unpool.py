@@ -132,7 +132,7 @@ def _route_largest_by_position(
     unit-stride shift of the output-shaped array (the inverse of how the pick
     gathers it); :func:`merge_stride_phases` then interleaves the phases, as
     the transpose of the pick does. Strided ``lax.pad`` per position costs
-    index arithmetic per element that XLA:CPU does not vectorise (3x to 10x
+    index arithmetic per element that XLA:CPU does not vectorise (4x to 11x
     slower, measured in benchmarks/NOTES.md).
     """
     zero = jnp.zeros((), values.dtype)
