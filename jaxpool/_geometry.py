@@ -27,6 +27,7 @@ POSITIONS_LIMIT = 12
 # Along one axis, windows of at most this many overlapping positions are
 # unrolled; longer ones use doubling (forward) and a loop (backward).
 AXIS_UNROLL_LIMIT = 8
+STRATEGIES = ("positions", "separable")
 
 
 def switch_dtype(num_window_positions: int) -> np.dtype:
@@ -108,6 +109,8 @@ class PoolGeometry:
       pad_value: the value padded positions hold.
       pad_is_lowest: whether padded positions lose to every real element
         (``pad_value=-inf``), rather than competing like real elements.
+      forced_strategy: a strategy chosen by :meth:`with_strategy` rather than
+        from the window size; None in every public call.
     """
 
     input_shape: tuple[int, ...]
@@ -120,6 +123,7 @@ class PoolGeometry:
     output_spatial_shape: tuple[int, ...]
     pad_value: float | int
     pad_is_lowest: bool
+    forced_strategy: str | None = None
 
     @property
     def ndim(self) -> int:
@@ -178,8 +182,18 @@ class PoolGeometry:
     @property
     def strategy(self) -> str:
         """``"positions"``: one select per window position, over the whole
-        window; ``"separable"``: one spatial axis after another."""
+        window; ``"separable"``: one spatial axis after another. Both give
+        the same values and switches for every geometry."""
+        if self.forced_strategy is not None:
+            return self.forced_strategy
         return "positions" if self.num_window_positions <= POSITIONS_LIMIT else "separable"
+
+    def with_strategy(self, strategy: str) -> PoolGeometry:
+        """This geometry pooled by ``strategy``, whatever it would choose:
+        how the tests run every strategy on every geometry."""
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
+        return dataclasses.replace(self, forced_strategy=strategy)
 
     def axis_windows(self) -> tuple[AxisWindows, ...]:
         """The windows of each spatial axis, in the order of the axes."""

@@ -118,7 +118,7 @@ def _reduce_blocks(best: _Best, windows: AxisWindows, inner: int) -> _Best:
     split = (*values.shape[:axis], windows.size, windows.window, *values.shape[axis + 1 :])
     values = values.reshape(split)
     if switches is None:
-        return lax.reduce_max(values, (axis + 1,)), None, None
+        return _max_by_halves(values, axis + 1), None, None
     if jnp.ndim(switches):
         switches = switches.reshape(split)
     position_shape = [1] * len(split)
@@ -150,6 +150,25 @@ def _reduce_blocks(best: _Best, windows: AxisWindows, inner: int) -> _Best:
         switches.reshape(switches.shape[: axis + 1] + switches.shape[axis + 2 :]),
         None if real is None else real.reshape(real.shape[: axis + 1] + real.shape[axis + 2 :]),
     )
+
+
+def _max_by_halves(values: jnp.ndarray, axis: int) -> jnp.ndarray:
+    """The max over ``axis`` (removed), as elementwise maxima of its two
+    halves (overlapping by one for odd lengths), halved until one is left.
+
+    Not ``lax.reduce_max``: XLA:CPU's max reduction drops NaN once it reduces
+    4,096 elements or more, and an elementwise max never does. Contiguous
+    halves keep within 1.2x of the reduction's time (strided pairs: 1.9x).
+    """
+    width = values.shape[axis]
+    while width > 1:
+        half = -(-width // 2)
+        values = lax.max(
+            lax.slice_in_dim(values, 0, half, axis=axis),
+            lax.slice_in_dim(values, width - half, width, axis=axis),
+        )
+        width = half
+    return lax.squeeze(values, (axis,))
 
 
 def _reduce_unrolled(best: _Best, windows: AxisWindows, inner: int) -> _Best:
@@ -195,9 +214,15 @@ _REDUCE = {"blocks": _reduce_blocks, "unrolled": _reduce_unrolled, "doubling": _
 
 
 def max_values(inputs: jnp.ndarray, geometry: PoolGeometry, pad_scalar: jnp.ndarray) -> jnp.ndarray:
-    """The windowed max alone, one axis after another (no selection)."""
+    """The windowed max alone, one axis after another (no selection).
+
+    Outer axes first: the max does not depend on the order, and along a
+    channels-first minor axis the data is then smallest (a global 56x56
+    window: 1.2x the time of ``lax.reduce_max``, against 2.7x innermost
+    first).
+    """
     values = inputs
-    for windows in reversed(geometry.axis_windows()):
+    for windows in geometry.axis_windows():
         values = _pad_axis(values, windows, pad_scalar)
         values, _, _ = _REDUCE[windows.strategy]((values, None, None), windows, 1)
     return values
