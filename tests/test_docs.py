@@ -46,3 +46,93 @@ def test_figure_script_draws_the_page_figure(tmp_path):
     assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (ROOT / "docs" / "pooling.png").is_file()
     assert "](pooling.png)" in GRADIENTS.read_text(encoding="utf-8")
+
+
+# --- The API reference (docs/api), built by Sphinx from the docstrings -------
+
+API = ROOT / "docs" / "api"
+
+
+def _public_modules():
+    """``jaxpool`` and every module of the package whose name has no leading underscore."""
+    names = (path.stem for path in (ROOT / "jaxpool").glob("*.py"))
+    return ["jaxpool", *sorted(f"jaxpool.{name}" for name in names if not name.startswith("_"))]
+
+
+def _sphinx_build(source, out, *, confdir=API):
+    """Run the documented build command (warnings are errors, nitpicky) in a subprocess."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-q", "-b", "html"]
+    command += ["-c", str(confdir), str(source), str(out)]
+    env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning")
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def _inventory_names(path):
+    """{name: its roles} from a Sphinx ``objects.inv`` (version 2: four header lines, then zlib)."""
+    import zlib
+
+    data = path.read_bytes()
+    header_end = 0
+    for _ in range(4):
+        header_end = data.index(b"\n", header_end) + 1
+    assert data.startswith(b"# Sphinx inventory version 2")
+    names = {}
+    for line in zlib.decompress(data[header_end:]).decode("utf-8").splitlines():
+        name, role = line.split(" ", 2)[:2]
+        names.setdefault(name, set()).add(role)
+    return names
+
+
+@pytest.fixture(scope="module")
+def api_build(tmp_path_factory):
+    pytest.importorskip("sphinx")
+    for framework in ("flax", "haiku", "equinox"):  # the layer modules' pages import them
+        pytest.importorskip(framework)
+    out = tmp_path_factory.mktemp("api_html")
+    return _sphinx_build(API, out), out
+
+
+def test_api_reference_builds_without_warnings(api_build):
+    result, out = api_build
+    assert result.returncode == 0, f"the API reference build failed:\n{result.stderr}"
+    assert (out / "index.html").is_file()
+
+
+def test_api_reference_documents_every_public_name(api_build):
+    import importlib
+
+    result, out = api_build
+    assert result.returncode == 0, result.stderr
+    documented = _inventory_names(out / "objects.inv")
+    missing = []
+    for module_name in _public_modules():
+        module = importlib.import_module(module_name)
+        assert hasattr(module, "__all__"), f"{module_name} has no __all__"
+        assert "py:module" in documented.get(module_name, ()), f"no page documents {module_name}"
+        missing += [
+            f"{module_name}.{name}"
+            for name in module.__all__
+            if f"{module_name}.{name}" not in documented
+        ]
+    assert not missing, f"not in the API reference: {missing}"
+
+
+def test_api_reference_build_fails_on_a_broken_jaxpool_reference(tmp_path):
+    """The same configuration fails on a reference to a jaxpool name that does not
+    exist, while references to other projects (no intersphinx offline) pass."""
+    pytest.importorskip("sphinx")
+    source = tmp_path / "source"
+    source.mkdir()
+    page = "Check\n=====\n\nExternal: :class:`numpy.ndarray`, :class:`jax.Array`.\n\n"
+    (source / "index.rst").write_text(page, encoding="utf-8")
+    good = _sphinx_build(source, tmp_path / "good")
+    assert good.returncode == 0, f"an external reference broke the build:\n{good.stderr}"
+    page += "Broken: :func:`jaxpool.does_not_exist`.\n"
+    (source / "index.rst").write_text(page, encoding="utf-8")
+    broken = _sphinx_build(source, tmp_path / "broken")
+    assert broken.returncode != 0
+    assert "jaxpool.does_not_exist" in broken.stderr
