@@ -136,3 +136,12 @@ def test_api_reference_build_fails_on_a_broken_jaxpool_reference(tmp_path):
     broken = _sphinx_build(source, tmp_path / "broken")
     assert broken.returncode != 0
     assert "jaxpool.does_not_exist" in broken.stderr
+
+
+def test_license_file_is_apache_2_and_the_metadata_ships_it():
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.split()[:5] == ["Apache", "License", "Version", "2.0,", "January"]
+    assert "END OF TERMS AND CONDITIONS" in text
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^license = "Apache-2.0"$', pyproject, re.MULTILINE)
+    assert re.search(r'^license-files = \["LICENSE"\]$', pyproject, re.MULTILINE)
