@@ -20,7 +20,12 @@ def _python_blocks(text):
     ]
 
 
-def test_gradients_page_examples_print_what_the_page_says():
+@pytest.fixture(scope="module")
+def gradients_page():
+    """Run every ``>>>`` example of the page in order, in one namespace.
+
+    Returns the page's text, the doctest summary and the final namespace.
+    """
     text = GRADIENTS.read_text(encoding="utf-8")
     blocks = _python_blocks(text)
     assert len(blocks) >= 6
@@ -32,8 +37,54 @@ def test_gradients_page_examples_print_what_the_page_says():
         assert test.examples, f"the block at line {line} has no >>> example"
         runner.run(test, clear_globs=False)
         namespace = test.globs  # DocTest works on a copy
-    summary = runner.summarize(verbose=False)
+    return text, runner.summarize(verbose=False), namespace
+
+
+def test_gradients_page_examples_print_what_the_page_says(gradients_page):
+    _, summary, _ = gradients_page
     assert summary.failed == 0, f"{summary.failed} of {summary.attempted} examples failed"
+
+
+_ARITHMETIC = re.compile(r"[\d\s.+\-*/()]*\d[\d\s.+\-*/()]*")
+
+
+def _prose_equations(text):
+    """(line, parts) of every equation the prose states in an inline code span.
+
+    An equation is a span ``A = B = ... = N`` whose last part is arithmetic
+    on numbers; the other parts are arithmetic or Python expressions over the
+    names the page's examples defined (``dx4[0, 1] = grad_p[0] = -1``).
+    Fenced code blocks are left out: doctest checks those.
+    """
+    prose = re.sub(
+        r"^```.*?^```$",
+        lambda m: "\n" * m.group(0).count("\n"),
+        text,
+        flags=re.DOTALL | re.MULTILINE,
+    )
+    equations = []
+    for match in re.finditer(r"`([^`\n]+)`", prose):
+        parts = match.group(1).split(" = ")
+        if len(parts) >= 2 and _ARITHMETIC.fullmatch(parts[-1]):
+            equations.append((prose[: match.start()].count("\n") + 1, parts))
+    return equations
+
+
+def test_gradients_page_equations_in_the_prose_hold(gradients_page):
+    """Every ``A = B = N`` the prose states is true, where ``A`` may name what
+    ``jax.grad`` returned in the examples: a wrong number in the text fails."""
+    import numpy as np
+
+    text, summary, namespace = gradients_page
+    assert summary.failed == 0
+    equations = _prose_equations(text)
+    assert len(equations) >= 12, "the worked sums are no longer found"
+    wrong = []
+    for line, parts in equations:
+        values = [float(np.asarray(eval(part, dict(namespace)))) for part in parts]
+        if not np.allclose(values, values[-1], rtol=0, atol=1e-6):
+            wrong.append(f"gradients.md:{line}: {' = '.join(parts)} evaluates to {values}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_figure_script_draws_the_page_figure(tmp_path):
