@@ -33,6 +33,8 @@ autodoc_default_options = {
     "member-order": "bysource",
 }
 autodoc_typehints = "signature"
+# Show jax's alias by name rather than the long union it stands for.
+autodoc_type_aliases = {"ArrayLike": "jax.typing.ArrayLike"}
 
 # nitpicky (also -n on the command line): every cross-reference must resolve.
 nitpicky = True
