@@ -163,21 +163,22 @@ def test_api_reference_builds_and_documents_every_public_name(tmp_path):
 
 
 def test_api_reference_build_fails_on_a_broken_jaxpool_reference_only(tmp_path):
-    """docs/api's configuration, on a one-page project: a reference to a jaxpool
-    name that does not exist fails the build, references to other projects (not
-    checkable offline, without intersphinx) raise no warning."""
+    """docs/api's configuration, on a one-page project: references to names that
+    do not exist fail the build (in full or relative), references to other
+    projects (not checkable offline, without intersphinx) raise no warning."""
     pytest.importorskip("sphinx")
     (tmp_path / "index.rst").write_text(
         "Check\n=====\n\n"
         "External: :class:`numpy.ndarray`, :class:`jax.Array`, :mod:`flax.linen`.\n\n"
-        "Broken: :func:`jaxpool.does_not_exist`.\n",
+        "Broken: :func:`jaxpool.does_not_exist`, :class:`NoSuchLayer`.\n",
         encoding="utf-8",
     )
     result = _sphinx_build(tmp_path, tmp_path / "html")
     assert result.returncode != 0
     warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
-    assert len(warnings) == 1, result.stderr
-    assert "jaxpool.does_not_exist" in warnings[0]
+    assert len(warnings) == 2, result.stderr
+    assert "jaxpool.does_not_exist" in "\n".join(warnings)
+    assert "NoSuchLayer" in "\n".join(warnings)
 
 
 def test_license_file_is_apache_2_and_the_metadata_ships_it():

@@ -39,11 +39,16 @@ autodoc_type_aliases = {"ArrayLike": "jax.typing.ArrayLike"}
 # nitpicky (also -n on the command line): every cross-reference must resolve.
 nitpicky = True
 # No intersphinx (the build runs offline), so references to other projects
-# cannot resolve. Silence those, and only those: a name under jaxpool never
-# matches, so a broken reference to jaxpool's own API still fails the build.
-_EXTERNAL = r"(?!jaxpool(\.|$))[A-Za-z_][\w.]*"
+# cannot resolve. Silence those, and only those: names under the packages
+# below. Any other name that does not resolve fails the build, whether it
+# is written in full (:func:`jaxpool.no_such`) or relative to its module
+# (:class:`MaxPoool`). Add a package here when a docstring refers to it.
+_EXTERNAL_PACKAGES = (
+    "jax", "jaxlib", "numpy", "np", "flax", "haiku", "hk", "equinox", "eqx",
+    "optax", "torch", "collections", "typing",
+)  # fmt: skip
 nitpick_ignore_regex = [
-    (r"py:.*", _EXTERNAL),
+    (r"py:.*", rf"~?({'|'.join(_EXTERNAL_PACKAGES)})(\..+)?"),
 ]
 
 html_theme = "alabaster"
