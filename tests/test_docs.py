@@ -63,8 +63,8 @@ def _prose_equations(text):
         flags=re.DOTALL | re.MULTILINE,
     )
     equations = []
-    for match in re.finditer(r"`([^`\n]+)`", prose):
-        parts = match.group(1).split(" = ")
+    for match in re.finditer(r"`([^`]+)`", prose):  # a span may wrap across lines
+        parts = " ".join(match.group(1).split()).split(" = ")
         if len(parts) >= 2 and _ARITHMETIC.fullmatch(parts[-1]):
             equations.append((prose[: match.start()].count("\n") + 1, parts))
     return equations
