@@ -185,7 +185,7 @@ def adaptive_max_pool(
       autodiff: ``"vjp"`` or ``"jvp"``, as for :func:`jaxpool.max_pool`.
 
     Returns:
-      The pooled array: the spatial axes have the sizes of ``output_shape``.
+      The pooled array, whose spatial axes have the sizes of ``output_shape``.
 
     Raises:
       TypeError: non-array or complex ``inputs``; an ``output_shape`` that is

@@ -602,8 +602,8 @@ def max_pool(
         saves only the switches.
 
     Returns:
-      The pooled array: the spatial axes shrink to the number of windows, all
-      other axes are kept.
+      The pooled array, whose spatial axes shrink to the number of windows;
+      all other axes are kept.
 
     Raises:
       TypeError: non-array or complex ``inputs``, or an argument of the wrong

@@ -236,8 +236,8 @@ def max_unpool(
       switches: integer array of ``values``' shape with entries in
         ``[0, prod(window_shape))``, as ``max_pool_with_argmax`` returns.
       input_shape: shape of the pooled input, the shape of the result.
-      window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis: as for :func:`jaxpool.max_pool`.
+      window_shape, strides, padding, window_dilation, ceil_mode, channel_axis: as for
+        :func:`jaxpool.max_pool`.
       combine: ``"sum"`` or ``"max"``, the rule above.
 
     Returns:
@@ -313,8 +313,8 @@ def switches_to_indices(
       switches: integer array shaped as the pooled output, as
         :func:`jaxpool.max_pool_with_argmax` returns.
       input_shape: shape of the pooled input.
-      window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis: as for :func:`jaxpool.max_pool`.
+      window_shape, strides, padding, window_dilation, ceil_mode, channel_axis: as for
+        :func:`jaxpool.max_pool`.
 
     Returns:
       int32 indices of ``switches``' shape (int64 under ``jax_enable_x64``).
@@ -370,8 +370,8 @@ def indices_to_switches(
       indices: integer array shaped as the pooled output: per output, the
         row-major index of the selected element within the unpadded spatial
         plane.
-      input_shape, window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis: as for :func:`switches_to_indices`.
+      input_shape, window_shape, strides, padding, window_dilation, ceil_mode, channel_axis:
+        as for :func:`switches_to_indices`.
 
     Returns:
       Switches in ``[0, prod(window_shape))`` of the dtype

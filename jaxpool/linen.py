@@ -32,10 +32,9 @@ class MaxPool(nn.Module):
     value.
 
     Attributes:
-      window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis, pad_value, autodiff: as the arguments of
-        :func:`jaxpool.max_pool`, with its defaults (``strides=None`` and
-        ``channel_axis=-1``, NHWC, are Flax's).
+      window_shape, strides, padding, window_dilation, ceil_mode, channel_axis, pad_value, autodiff:
+        as the arguments of :func:`jaxpool.max_pool`, with its defaults
+        (``strides=None`` and ``channel_axis=-1``, NHWC, are Flax's).
       return_switches: if true, the call returns ``(values, switches)``.
 
     Examples:
@@ -116,8 +115,8 @@ class MaxUnpool(nn.Module):
     :class:`MaxPool` (``return_switches=True``) that produced the switches.
 
     Attributes:
-      window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis, combine: as the arguments of :func:`jaxpool.max_unpool`.
+      window_shape, strides, padding, window_dilation, ceil_mode, channel_axis, combine:
+        as the arguments of :func:`jaxpool.max_unpool`.
 
     Examples:
       >>> import jax.numpy as jnp
