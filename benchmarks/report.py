@@ -1,4 +1,4 @@
-"""Tables, targets, charts and the README's speed section, from the suites' JSON.
+"""Tables, design goals, charts, the README's figures and docs/performance.md, from the JSON.
 
 ``python -m benchmarks.report [--dir DIR]`` re-renders ``results.md`` and the
 charts of a results folder (default ``benchmarks/results/cpu``, the committed
@@ -505,7 +505,7 @@ def _machine_line(data: dict) -> str:
 
 
 def markdown(results: dict[str, dict]) -> str:
-    """The whole results.md: every table and every target."""
+    """The whole results.md: every table and, for a full run, the design goals."""
     parts = ["# jaxpool benchmark results", ""]
     parts.append(
         "Medians of interleaved rounds after warm-up; `[q1, q3]` is the interquartile range; "

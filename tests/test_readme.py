@@ -1,4 +1,4 @@
-"""The README and docs/*.md: short, linked correctly, and free of tracker talk.
+"""The README, docs/*.md and benchmarks/NOTES.md: short, linked correctly, and free of tracker talk.
 
 Their performance figures are checked against the committed results in
 tests/test_benchmarks.py; this file checks the text itself. Nothing here runs
@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "NOTES.md"]
 CI_COMMAND = (
     'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test,all]" '
     "&& python -m pytest -q -n 2"
