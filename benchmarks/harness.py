@@ -15,10 +15,6 @@ from pathlib import Path
 from benchmarks import common
 from benchmarks import report
 
-USAGE = (
-    "python -m benchmarks [--quick] [--suite op|scale|model|all] "
-    "[--out DIR | --update-committed] [--rounds N]"
-)
 # Rounds per suite when --rounds is not given: enough for stable medians on a noisy CPU.
 DEFAULT_ROUNDS = {"op": 15, "scale": 11, "model": 11}
 QUICK_ROUNDS = 3
@@ -30,8 +26,13 @@ COMMITTED_RESULTS = common.REPO_ROOT / "benchmarks" / "results"
 Runner = Callable[..., dict]
 
 
-def parse_arguments(argv: list[str] | None, suites: tuple[str, ...]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", usage=USAGE)
+def parse_arguments(
+    argv: list[str] | None, suites: tuple[str, ...], prog: str = "python -m benchmarks"
+) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Benchmark jaxpool against its peers on JAX's default backend.",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="tiny shapes, few rounds (a smoke test)"
     )
@@ -65,9 +66,11 @@ def output_directory(args: argparse.Namespace, backend: str) -> Path:
     return LOCAL_RESULTS / (f"{backend}-quick" if args.quick else backend)
 
 
-def main(runners: dict[str, Runner], argv: list[str] | None = None) -> None:
+def main(
+    runners: dict[str, Runner], argv: list[str] | None = None, prog: str = "python -m benchmarks"
+) -> None:
     """Run the chosen suites of ``runners`` (suite name -> its ``run``) and write the report."""
-    args = parse_arguments(argv, tuple(runners))
+    args = parse_arguments(argv, tuple(runners), prog)
     import jax
 
     out = output_directory(args, jax.default_backend())

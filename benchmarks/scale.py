@@ -342,4 +342,4 @@ if __name__ == "__main__":
     else:
         from benchmarks import harness
 
-        harness.main({"scale": run}, sys.argv[1:])
+        harness.main({"scale": run}, sys.argv[1:], prog="python benchmarks/scale.py")
