@@ -1,4 +1,4 @@
-"""Op suite (issue 9): one max pooling op, jaxpool against every peer.
+"""Op suite: one max pooling op, jaxpool against every peer.
 
 For each case and dtype it times three things per strategy: the forward
 (values only), forward+backward (the jitted gradient of ``sum(pool(x))``) and

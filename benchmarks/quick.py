@@ -13,7 +13,7 @@ median of each and the ratios taken within this run:
 and the residuals each gradient saves, from the VJP closure.
 
 Usage: ``python benchmarks/quick.py [--rounds N]``. The full harness, with
-every peer, spread and target: ``python -m benchmarks``.
+every peer, spread and design goal: ``python -m benchmarks``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Tables, targets, charts and the README's speed section, from the suites' JSON.
+"""Tables, design goals, charts, the README's figures and docs/performance.md, from the JSON.
 
 ``python -m benchmarks.report [--dir DIR]`` re-renders ``results.md`` and the
-charts of a results folder (default ``benchmarks/results/cpu``) and prints the
-tables; ``--print-readme`` prints the README's "Speed and memory" section as
-rendered from that folder, ``--write-readme`` puts it into README.md and
-``--check-readme`` exits 1 where README.md's section differs from it.
+charts of a results folder (default ``benchmarks/results/cpu``, the committed
+run) and prints the tables. ``--write-readme`` regenerates, from that folder,
+the README's generated blocks (the headline figures and the speed table,
+each between ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->``)
+and the whole of ``docs/performance.md``; ``--check-readme`` exits 1 where
+either differs from what the results give; ``--print-readme`` prints them.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ from benchmarks import common
 SUITES = ("op", "scale", "model")
 RESULTS_DIR = common.REPO_ROOT / "benchmarks" / "results" / "cpu"
 README = common.REPO_ROOT / "README.md"
-README_HEADING = "## Speed and memory"
-HEADLINE_CASES = ("2x2/2 VALID", "3x3/2 SAME")  # the cases issue 9's targets name
+PERFORMANCE_DOC = common.REPO_ROOT / "docs" / "performance.md"
+HEADLINE_CASES = ("2x2/2 VALID", "3x3/2 SAME")  # the two most common windows
+# Windows of more than this many positions are pooled axis by axis (POSITIONS_LIMIT in
+# jaxpool/_geometry.py); the headline quotes their speed-ups as one range.
+POSITIONS_LIMIT = 12
 FLOOR = "x * 2 (floor)"
 CHARTS = ("op.png", "batch.png", "scale.png", "model.png")
 
@@ -121,16 +126,16 @@ def _scale_figures(case: dict) -> dict[str, Any]:
     }
 
 
-# --- targets --------------------------------------------------------------------------------
+# --- design goals ---------------------------------------------------------------------------
 
 
-# Issue 9's targets and issue 6's no-regression ones, for each headline op case:
-# (issue, what, op_summary key, digits shown, bound, whether the bound is a minimum, target).
+# The goals the implementation was designed against, for each headline op case:
+# (what, op_summary key, digits shown, bound, whether the bound is a minimum, goal).
+# They are reported for a full run only (results.md), never for --quick's toy shapes.
 OP_TARGETS = (
-    (9, "gradient vs reduce_window's", "speedup", 2, 10, True, ">= 10x faster"),
-    (6, "gradient vs reduce_window's, no regression", "speedup", 2, 7.5, True, ">= 7.5x faster"),
+    ("gradient vs reduce_window's", "speedup", 2, 10, True, ">= 10x faster"),
+    ("gradient vs reduce_window's, no regression", "speedup", 2, 7.5, True, ">= 7.5x faster"),
     (
-        9,
         "fwd+bwd vs PyTorch's, default layouts (NHWC vs NCHW)",
         "vs_torch_default",
         1,
@@ -138,11 +143,10 @@ OP_TARGETS = (
         True,
         ">= 5x faster",
     ),
-    (9, "fwd+bwd vs PyTorch's, both NCHW", "vs_torch_nchw", 1, 3, True, ">= 3x faster"),
-    (9, "gradient / elementwise floor (x * 2)", "grad_over_floor", 2, 1.2, False, "<= 1.2x"),
-    (9, "forward / reduce_window's forward", "fwd_ratio", 2, 1.10, False, "<= 1.10x"),
+    ("fwd+bwd vs PyTorch's, both NCHW", "vs_torch_nchw", 1, 3, True, ">= 3x faster"),
+    ("gradient / elementwise floor (x * 2)", "grad_over_floor", 2, 1.2, False, "<= 1.2x"),
+    ("forward / reduce_window's forward", "fwd_ratio", 2, 1.10, False, "<= 1.10x"),
     (
-        6,
         "bytes saved for the backward per output (x = bytes)",
         "residual_bytes_per_output",
         2,
@@ -153,9 +157,8 @@ OP_TARGETS = (
 )
 
 
-def _target(issue, name, measured, met, target, note=""):
+def _target(name, measured, met, target, note=""):
     return {
-        "issue": issue,
         "name": name,
         "measured": measured,
         "target": target,
@@ -173,7 +176,7 @@ def _at_most(value, bound):
 
 
 def _scale_targets(case: dict) -> list[dict]:
-    """Issue 6's targets for one scale case; where jaxpool's compile failed, each is missed."""
+    """The goals for one scale case; where jaxpool's compile failed, none is reached."""
     f = _scale_figures(case)
     status = f["jaxpool_status"]
     compile_bound = max(2.0, 1.5 * (f["reduce_window_compile"] or 0.0))
@@ -224,12 +227,12 @@ def _scale_targets(case: dict) -> list[dict]:
             measured, met = f"jaxpool {status}", False
         else:
             measured, met = text(value), _at_most(value, bound)
-        rows.append(_target(6, f"{case['name']}: {what}", measured, met, target))
+        rows.append(_target(f"{case['name']}: {what}", measured, met, target))
     return rows
 
 
 def targets(results: dict[str, dict]) -> list[dict]:
-    """Every target of issues 9 and 6 that these results measure, met, missed or not measured."""
+    """Every design goal these results measure: reached, not reached or not measured."""
     rows = []
     op = results.get("op")
     if op is not None:
@@ -238,11 +241,11 @@ def targets(results: dict[str, dict]) -> list[dict]:
             if case is None:
                 continue
             summary = op_summary(case)
-            for issue, what, key, digits, bound, at_least, target in OP_TARGETS:
+            for what, key, digits, bound, at_least, target in OP_TARGETS:
                 value = summary[key]
                 met = _at_least(value, bound) if at_least else _at_most(value, bound)
                 rows.append(
-                    _target(issue, f"{name} float32: {what}", _times(value, digits), met, target)
+                    _target(f"{name} float32: {what}", _times(value, digits), met, target)
                 )
     model = results.get("model")
     for case in (model or {}).get("cases", []):
@@ -254,7 +257,6 @@ def targets(results: dict[str, dict]) -> list[dict]:
         )
         rows.append(
             _target(
-                9,
                 f"{case['name']} training step: temp memory, flax.linen.max_pool / jaxpool",
                 _times(smaller, 2),
                 _at_least(smaller, 2),
@@ -273,7 +275,6 @@ def targets(results: dict[str, dict]) -> list[dict]:
                 )
                 rows.append(
                     _target(
-                        6,
                         f"{layout['name']}: {kind}, {first} / {last}",
                         _times(value, 2),
                         _at_most(value, 1.25),
@@ -284,7 +285,7 @@ def targets(results: dict[str, dict]) -> list[dict]:
 
 
 def _mark(met: bool | None) -> str:
-    return {True: "met", False: "missed", None: "not measured"}[met]
+    return {True: "yes", False: "no", None: "not measured"}[met]
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -302,12 +303,21 @@ def _spread(entry: dict | None) -> str:
     return f"{fs(entry['median'])} [{fs(entry['q1'])}, {fs(entry['q3'])}]"
 
 
-def op_summary_table(op: dict, dtypes=("float32", "bfloat16")) -> str:
+def op_summary_table(op: dict, dtypes=("float32", "bfloat16"), compact: bool = False) -> str:
+    """Each op case's figures; ``compact``: only the README's columns."""
     rows = []
     for case in op["cases"]:
         if case["dtype"] not in dtypes:
             continue
         s = op_summary(case)
+        full = [
+            _times(s["vs_torch_default"]),
+            fs(s["jaxpool_channels_first_grad"]),
+            _times(s["vs_torch_nchw"]),
+            _times(s["grad_over_floor"], 2),
+            f"{fs(s['jaxpool_fwd'])} / {fs(s['reduce_window_fwd'])} ({_times(s['fwd_ratio'], 2)})",
+        ]
+        per_output = f" ({common.format_ratio(s['residual_bytes_per_output'])} B/out)"
         rows.append(
             [
                 f"`{tuple(case['shape'])}` {case['case']} {case['dtype']}",
@@ -315,25 +325,21 @@ def op_summary_table(op: dict, dtypes=("float32", "bfloat16")) -> str:
                 fs(s["reduce_window_grad"]),
                 _times(s["speedup"]),
                 fs(s["torch_nchw_grad"]),
-                _times(s["vs_torch_default"]),
-                fs(s["jaxpool_channels_first_grad"]),
-                _times(s["vs_torch_nchw"]),
-                _times(s["grad_over_floor"], 2),
-                f"{fs(s['jaxpool_fwd'])} / {fs(s['reduce_window_fwd'])}"
-                f" ({_times(s['fwd_ratio'], 2)})",
-                f"{fb(s['residual_bytes'])}"
-                f" ({common.format_ratio(s['residual_bytes_per_output'])} B/out)"
+                *([] if compact else full),
+                f"{fb(s['residual_bytes'])}{'' if compact else per_output}"
                 f" vs {fb(s['reduce_window_residual_bytes'])}",
             ]
         )
-    header = (
-        "case | jaxpool grad | reduce_window grad | speed-up | "
-        "PyTorch NCHW fwd+bwd | vs PyTorch | jaxpool NCHW grad | "
-        "vs PyTorch, both NCHW | grad / `x * 2` | "
-        "forward jaxpool / reduce_window | "
-        "saved for the backward (jaxpool vs reduce_window)"
-    ).split(" | ")
-    return _table(header, rows)
+    header = ["case", "jaxpool grad", "reduce_window grad", "speed-up", "PyTorch NCHW fwd+bwd"]
+    if not compact:
+        header += [
+            "vs PyTorch",
+            "jaxpool NCHW grad",
+            "vs PyTorch, both NCHW",
+            "grad / `x * 2`",
+            "forward jaxpool / reduce_window",
+        ]
+    return _table([*header, "saved for the backward (jaxpool vs reduce_window)"], rows)
 
 
 def op_detail_tables(op: dict) -> str:
@@ -474,10 +480,9 @@ def model_table(model: dict) -> str:
 
 def targets_table(rows: list[dict]) -> str:
     body = [
-        [f"#{row['issue']}", row["name"], row["target"], row["measured"], _mark(row["met"])]
-        for row in rows
+        [row["name"], row["target"], row["measured"], _mark(row["met"])] for row in rows
     ]
-    return _table(["issue", "what", "target", "measured", ""], body)
+    return _table(["what", "goal", "measured", "reached"], body)
 
 
 def _machine_line(data: dict) -> str:
@@ -500,7 +505,7 @@ def _machine_line(data: dict) -> str:
 
 
 def markdown(results: dict[str, dict]) -> str:
-    """The whole results.md: every table and every target."""
+    """The whole results.md: every table and, for a full run, the design goals."""
     parts = ["# jaxpool benchmark results", ""]
     parts.append(
         "Medians of interleaved rounds after warm-up; `[q1, q3]` is the interquartile range; "
@@ -537,11 +542,32 @@ def markdown(results: dict[str, dict]) -> str:
             parts += ["", "## Model suite", "", f"Skipped: {model['skipped']}."]
         else:
             parts += ["", "## Model suite", "", _machine_line(model), "", model_table(model)]
-    parts += ["", "## Targets", "", targets_table(targets(results)), ""]
+    if results and not any(data["settings"]["quick"] for data in results.values()):
+        parts += [
+            "",
+            "## Design goals",
+            "",
+            "What the implementation was designed to reach on these shapes, and whether this "
+            "run reached it. Quick runs (tiny shapes) report none.",
+            "",
+            targets_table(targets(results)),
+        ]
+    parts.append("")
     return "\n".join(parts)
 
 
-# --- the README section ---------------------------------------------------------------------
+# --- the README's generated blocks and docs/performance.md ---------------------------------
+
+BLOCK_START = "<!-- generated: {name} (python -m benchmarks.report --write-readme) -->"
+BLOCK_END = "<!-- end generated: {name} -->"
+README_BLOCKS = ("headline", "speed")
+METHOD = (
+    "Every function is compiled and warmed up first, then timed in interleaved rounds, each "
+    "round calling every function once in a freshly shuffled order, so that drift on a shared "
+    "machine hits all of them alike. Figures are medians; ratios are taken between medians of "
+    "the same run. Gradients are the jitted `jax.grad` of `sum(max_pool(x))`; `x * 2` reads "
+    "the input and writes an array of its size, the least any gradient must move."
+)
 
 
 def _other_runs(results: dict[str, dict]) -> str:
@@ -571,91 +597,251 @@ def _load_caveat(machine: dict) -> list[str]:
     ]
 
 
-def readme_section(results: dict[str, dict], directory: str = "benchmarks/results/cpu") -> str:
-    """The README's "Speed and memory" section, rendered from committed results."""
-    op, scale, model = results["op"], results.get("scale"), results.get("model")
-    rows = targets(results)
-    issue9 = [row for row in rows if row["issue"] == 9]
-    issue6 = [row for row in rows if row["issue"] == 6]
-    met6 = sum(row["met"] is True for row in issue6)
+def _machine_short(machine: dict) -> str:
+    return f"{machine['usable_cores']}-core {machine['cpu_model']}"
+
+
+def _large_window_speedups(scale: dict) -> list[tuple[int, str, float]]:
+    """(positions, name, gradient speed-up) of the scale cases pooled axis by axis."""
+    found = []
+    for case in scale["cases"]:
+        positions = math.prod(case["window_shape"])
+        f = _scale_figures(case)
+        speedup = common.ratio(f["reduce_window_grad"], f["jaxpool_grad"])
+        if positions > POSITIONS_LIMIT and speedup is not None:
+            found.append((positions, case["name"], speedup))
+    return sorted(found)
+
+
+def _vgg_memory(model: dict | None) -> float | None:
+    for case in (model or {}).get("cases", []):
+        if case["architecture"] == "vgg":
+            variants = case["variants"]
+            return common.ratio(
+                variants["flax.linen.max_pool"]["temp_bytes"], variants["jaxpool"]["temp_bytes"]
+            )
+    return None
+
+
+def headline(results: dict[str, dict], performance_link: str = "docs/performance.md") -> str:
+    """The README's opening figures, each taken from the committed results."""
+    op = results["op"]
+    speedups = [
+        _times(op_summary(_op_case(op, name))["speedup"])
+        for name in HEADLINE_CASES
+        if _op_case(op, name) is not None
+    ]
+    text = (
+        f"In the committed benchmark run on a {_machine_short(op['machine'])}, jaxpool's "
+        f"gradient is {' and '.join(speedups)} faster than `reduce_window`'s for "
+        f"{' and '.join(HEADLINE_CASES)} windows"
+    )
+    large = _large_window_speedups(results["scale"]) if "scale" in results else []
+    if large:
+        low = min(speedup for _, _, speedup in large)
+        high = max(speedup for _, _, speedup in large)
+        text += (
+            f", and {_times(low, 2)} to {_times(high, 2)} faster for {len(large)} larger "
+            f"windows, from {large[0][1]} to {large[-1][1]}"
+        )
+    memory = _vgg_memory(results.get("model"))
+    if memory is not None:
+        text += (
+            f"; a VGG-style training step needs {_times(memory, 2)} less temporary memory than "
+            "with `flax.linen.max_pool`"
+        )
+    return text + f" ([all figures]({performance_link}))."
+
+
+def readme_speed(results: dict[str, dict], performance_link: str = "docs/performance.md") -> str:
+    """The README's small speed table: the float32 op cases and the training steps."""
+    op, model = results["op"], results.get("model")
+    machine = op["machine"]
     lines = [
-        README_HEADING,
+        f"Medians of {op['settings']['rounds']} interleaved rounds on a "
+        f"{_machine_short(machine)}, jax {machine['versions']['jax']}, "
+        f"{machine['date'][:10]}; method, every table and charts in "
+        f"[docs/performance.md]({performance_link}).",
+        *_load_caveat(machine),
+        "",
+        op_summary_table(op, dtypes=("float32",), compact=True),
+    ]
+    if model is not None and "cases" in model:
+        rows = []
+        for case in model["cases"]:
+            ours = case["variants"]["jaxpool"]
+            theirs = case["variants"]["flax.linen.max_pool"]
+            rows.append(
+                [
+                    f"{case['name']} `{tuple(case['input_shape'])}`",
+                    f"{fs(ours['step']['median'])} vs {fs(theirs['step']['median'])}",
+                    f"{fb(ours['temp_bytes'])} vs {fb(theirs['temp_bytes'])}",
+                ]
+            )
+        header = [
+            "training step (jitted, SGD)",
+            "time, jaxpool vs flax.linen.max_pool",
+            "temporary memory, jaxpool vs flax",
+        ]
+        lines += ["", _table(header, rows)]
+    return "\n".join(lines)
+
+
+def readme_blocks(results: dict[str, dict]) -> dict[str, str]:
+    """The README's generated blocks, by name."""
+    return {"headline": headline(results), "speed": readme_speed(results)}
+
+
+def _block_bounds(text: str, name: str) -> tuple[int, int]:
+    """Where the generated block ``name``'s content starts and ends (between its markers)."""
+    start_marker, end_marker = BLOCK_START.format(name=name), BLOCK_END.format(name=name)
+    start = text.index(start_marker) + len(start_marker) + 1
+    return start, text.index(end_marker, start)
+
+
+def current_blocks(text: str) -> dict[str, str]:
+    """The README's generated blocks as they stand, by name."""
+    found = {}
+    for name in README_BLOCKS:
+        start, end = _block_bounds(text, name)
+        found[name] = text[start:end].strip("\n")
+    return found
+
+
+def replace_blocks(text: str, blocks: dict[str, str]) -> str:
+    """``text`` with each block's content replaced, set apart by blank lines (so Markdown
+    never reads a marker as part of a table or paragraph)."""
+    for name, content in blocks.items():
+        start, end = _block_bounds(text, name)
+        text = text[:start] + "\n" + content.strip("\n") + "\n\n" + text[end:]
+    return text
+
+
+def performance_doc(results: dict[str, dict], directory: str = "benchmarks/results/cpu") -> str:
+    """The whole of docs/performance.md, rendered from committed results."""
+    op, scale, model = results["op"], results.get("scale"), results.get("model")
+    up = f"../{directory}"
+    lines = [
+        "# Performance",
         "",
         f"<!-- Generated by `python -m benchmarks.report --write-readme` from {directory}/*.json;",
-        "     tests/test_benchmarks.py checks that this section matches them. -->",
+        "     tests/test_benchmarks.py checks that it matches them. Edit benchmarks/report.py. -->",
         "",
-        f"Measured with `python -m benchmarks` on {_machine_line(op)}{_other_runs(results)}. "
-        "Medians; ratios are within a run; every sample, the quartiles and all tables are in "
-        f"[`{directory}/results.md`]({directory}/results.md). Gradients are the jitted "
-        "`jax.grad` of `sum(max_pool(x))`; `x * 2` reads the input and writes an array of its "
-        "size, the least any gradient must move.",
+        "Every figure on this page comes from the committed benchmark run in "
+        f"[`{directory}/`]({up}/results.md), which also holds every sample, the quartiles and "
+        "the per-strategy tables. Profiling notes, and what was tried and did not help, are in "
+        "[benchmarks/NOTES.md](../benchmarks/NOTES.md).",
+        "",
+        "## How it is measured",
+        "",
+        f"With `python -m benchmarks` on {_machine_line(op)}{_other_runs(results)}. {METHOD}",
         *_load_caveat(op["machine"]),
+        "",
+        "To measure on your own machine, `pip install -e \".[bench]\"` and run "
+        "`python -m benchmarks` (`--quick` for a smoke test on tiny shapes): results go to "
+        "`benchmarks/results/local/`, which git ignores. PyTorch, Haiku and Equinox are "
+        "measured where installed; for PyTorch take the CPU-only wheels, "
+        "`pip install torch --index-url https://download.pytorch.org/whl/cpu` (a plain "
+        "`pip install torch` pulls about 4 GB of CUDA packages). "
+        "`python -m benchmarks --update-committed` replaces the committed run, and "
+        "`python -m benchmarks.report --write-readme` then regenerates this page and the "
+        "README's figures from it.",
+        "",
+        "## One pooling op",
+        "",
+        "Float32; the gradient includes the forward. *vs PyTorch* compares jaxpool in its "
+        "default channels-last layout with PyTorch's NCHW `max_pool` forward and backward; "
+        "*both NCHW* runs jaxpool with `channel_axis=1`.",
         "",
         op_summary_table(op, dtypes=("float32",)),
         "",
-        f"![op suite]({directory}/op.png)",
+        f"![Forward and backward time of each implementation, per case]({up}/op.png)",
         "",
-        "Issue 9's targets on this machine:",
+        "### bfloat16",
         "",
-        *[
-            f"- {_mark(row['met'])}: {row['name']}: {row['measured']} (target {row['target']})"
-            for row in issue9
-        ],
+        "The same cases in bfloat16 (jaxpool compares in float32, which holds every bfloat16 "
+        "exactly):",
+        "",
+        op_summary_table(op, dtypes=("bfloat16",)),
+        "",
+        "### Batch size",
+        "",
+        f"{op['batch_sweep']['case']}, `(batch, "
+        f"{', '.join(map(str, op['batch_sweep']['shape_per_example']))})`, "
+        f"{op['batch_sweep']['quantity']} (`median [q1, q3]`):",
+        "",
+        batch_table(op),
+        "",
+        f"![Gradient time against batch size]({up}/batch.png)",
     ]
     if model is not None and "cases" in model:
         lines += [
             "",
-            "Training steps (forward, backward and SGD update, jitted):",
+            "## Training steps",
+            "",
+            "Forward, backward and SGD update of a small Flax linen CNN, jitted, pooling with "
+            "`jaxpool.max_pool` against `flax.linen.max_pool`, everything else identical "
+            "(`median [q1, q3]`; temporary memory is the compiled step's):",
             "",
             model_table(model),
+            "",
+            f"![Training step time and memory]({up}/model.png)",
         ]
     if scale is not None:
         lines += [
             "",
-            "### Cost and window size",
+            "## Cost and window size",
             "",
-            "Windows of more than 12 positions are pooled axis by axis (see "
-            "[How it works](#how-it-works)), so trace, compile time and memory grow with the "
-            "logarithm of the window, not with its number of positions, and the backward still "
-            "saves only the switches. Cost as the window grows (float32, NHWC; compile = trace, "
-            "lower and compile of the jitted gradient from a fresh function; peak = the "
-            "process's maximum resident memory, each measured in its own subprocess capped at "
+            f"Windows of more than {POSITIONS_LIMIT} positions are pooled axis by axis (see "
+            "[design.md](design.md#strategies)), so trace, compile time and memory grow with "
+            "the logarithm of the window, not with its number of positions, and the backward "
+            "still saves only the switches. Float32, NHWC; compile = trace, lower and compile "
+            "of the jitted gradient from a fresh function; peak = the process's maximum "
+            "resident memory, each measured in its own subprocess capped at "
             f"{fb(scale['settings']['memory_limit_bytes'])} and "
-            f"{scale['settings']['compile_timeout_s']} s):",
+            f"{scale['settings']['compile_timeout_s']} s{_repeated_cases(op, scale)}:",
             "",
             scale_table(scale),
             "",
-            "Global windows against `jnp.argmax` over the flattened window and `jax.grad` of "
-            "`jnp.max` over the spatial axes:",
+            "The chart shows each cost as a ratio, jaxpool's over `reduce_window`'s "
+            "(1.0 = equal, below 1 = jaxpool smaller or faster):",
+            "",
+            f"![jaxpool against reduce_window as the window grows]({up}/scale.png)",
+            "",
+            "### Global windows",
+            "",
+            "Against `jnp.argmax` over the flattened window and `jax.grad` of `jnp.max` over "
+            "the spatial axes:",
             "",
             global_table(scale),
             "",
-            "Layouts: channels-last against channels-first, batched and unbatched:",
+            "### Layouts",
+            "",
+            "Channels-last against channels-first, batched and unbatched (jaxpool alone):",
             "",
             layout_table(scale),
-            "",
-            f"Issue 6's targets: {met6} of {len(issue6)} met "
-            f"(each listed in [`results.md`]({directory}/results.md)).",
         ]
     return "\n".join(lines) + "\n"
 
 
-def _section_bounds(readme: str) -> tuple[int, int]:
-    """Where the "Speed and memory" section starts and where the next ``## `` heading does."""
-    start = readme.index(README_HEADING + "\n")
-    end = readme.find("\n## ", start + len(README_HEADING))
-    return start, len(readme) if end == -1 else end + 1
+def _repeated_cases(op: dict, scale: dict) -> str:
+    """A note naming the scale cases that repeat an op case (measured again, so they differ)."""
+    op_names = {case["case"] for case in op["cases"]}
+    repeated = [case["name"] for case in scale["cases"] if case["name"] in op_names]
+    if not repeated:
+        return ""
+    return (
+        f". {' and '.join(repeated)} repeat{'s' if len(repeated) == 1 else ''} an op-suite case, "
+        "measured again in this suite's own subprocesses"
+    )
 
 
-def current_readme_section(readme: str) -> str:
-    start, end = _section_bounds(readme)
-    return readme[start:end].rstrip("\n") + "\n"
-
-
-def replace_readme_section(readme: str, section: str) -> str:
-    start, end = _section_bounds(readme)
-    separator = "\n" if end < len(readme) else ""
-    return readme[:start] + section.rstrip("\n") + "\n" + separator + readme[end:]
+def render_docs(directory: Path = RESULTS_DIR) -> tuple[str, str]:
+    """README.md and docs/performance.md as the results in ``directory`` make them."""
+    results = load(directory)
+    relative = Path(directory).resolve().relative_to(common.REPO_ROOT).as_posix()
+    readme = replace_blocks(README.read_text(), readme_blocks(results))
+    return readme, performance_doc(results, relative)
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -703,9 +889,8 @@ def charts(results: dict[str, dict], directory: Path) -> list[Path]:
             axis.barh(names, medians, xerr=errors, color=colours)
             axis.invert_yaxis()
             axis.set_title(f"{case['case']} {tuple(case['shape'])}", fontsize=9)
-            axis.set_xscale("log")
-            axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-            axis.set_xlabel("fwd+bwd, ms (median, IQR; log scale)")
+            axis.set_xlim(left=0)
+            axis.set_xlabel("fwd+bwd, ms (median, IQR)")
             axis.tick_params(labelsize=7)
         save(figure, "op.png")
 
@@ -722,7 +907,7 @@ def charts(results: dict[str, dict], directory: Path) -> list[Path]:
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.set_xlabel("batch")
-        axis.set_ylabel("ms (median)")
+        axis.set_ylabel("ms (median; log scale)")
         axis.set_title(
             f"{sweep['case']} (batch, {sweep['shape_per_example']}): gradient", fontsize=9
         )
@@ -731,41 +916,44 @@ def charts(results: dict[str, dict], directory: Path) -> list[Path]:
 
     scale = results.get("scale")
     if scale is not None:
-        figure, axes = plt.subplots(1, 3, figsize=(14, 4.5))
+        # Ratios against reduce_window on linear axes from zero: a bar's length is the ratio,
+        # so 0.26 GiB against 0.26 GiB reads as 1.0, not as several times taller.
+        figure, axes = plt.subplots(1, 3, figsize=(14, 4.8), sharey=True)
         names = [c["name"] for c in scale["cases"]]
         figures = [_scale_figures(c) for c in scale["cases"]]
         panels = (
-            ("compile", "gradient trace+compile, s", 1),
-            ("peak", "peak process memory, GiB", 1 / 2**30),
-            ("grad", "jitted gradient, ms", 1e3),
+            ("compile", "gradient trace + compile time"),
+            ("peak", "peak process memory"),
+            ("grad", "jitted gradient time"),
         )
-        for axis, (key, label, factor) in zip(axes, panels):
-            for offset, implementation in ((-0.2, "jaxpool"), (0.2, "reduce_window")):
-                values = [
-                    math.nan
-                    if f[f"{implementation}_{key}"] is None
-                    else f[f"{implementation}_{key}"] * factor
-                    for f in figures
-                ]
-                positions = [i + offset for i in range(len(names))]
-                axis.bar(positions, values, width=0.4, label=implementation)
-                for position, f in zip(positions, figures):
-                    if f[f"{implementation}_status"] != "ok":
-                        axis.text(
-                            position,
-                            0.02,  # axes fraction: visible on the log scale
-                            f[f"{implementation}_status"],
-                            transform=axis.get_xaxis_transform(),
-                            rotation=90,
-                            fontsize=7,
-                            va="bottom",
-                            ha="center",
-                            color="tab:red",
-                        )
-            axis.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
-            axis.set_yscale("log")
-            axis.set_title(label, fontsize=9)
-            axis.legend(fontsize=7)
+        for axis, (key, title) in zip(axes, panels):
+            ratios = [common.ratio(f[f"jaxpool_{key}"], f[f"reduce_window_{key}"]) for f in figures]
+            positions = range(len(names))
+            axis.barh(
+                positions,
+                [math.nan if r is None else r for r in ratios],
+                color=["tab:blue" if r is not None and r <= 1 else "tab:orange" for r in ratios],
+            )
+            axis.axvline(1.0, color="black", linewidth=1, linestyle="--")
+            for position, value, f in zip(positions, ratios, figures):
+                if value is None:
+                    failed = [
+                        f"{implementation} {f[f'{implementation}_status']}"
+                        for implementation in ("jaxpool", "reduce_window")
+                        if f[f"{implementation}_status"] != "ok"
+                    ]
+                    label = ", ".join(failed) or "not measured"
+                    axis.text(0.05, position, label, va="center", fontsize=8, color="tab:red")
+                else:
+                    axis.text(value, position, f" {value:.2f}", va="center", fontsize=8)
+            finite = [r for r in ratios if r is not None]
+            axis.set_xlim(0, max([1.0, *finite]) * 1.2)
+            axis.set_yticks(list(positions), names, fontsize=8)
+            axis.invert_yaxis()
+            axis.set_title(f"{title}\njaxpool / reduce_window", fontsize=9)
+            axis.set_xlabel("ratio (1.0 = equal; below 1: jaxpool less)", fontsize=8)
+            axis.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.1f"))
+            axis.tick_params(axis="x", labelsize=8)
         save(figure, "scale.png")
 
     model = results.get("model")
@@ -815,17 +1003,23 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
         print("wrote", args.dir / "results.md", *written, file=sys.stderr)
         return 0
-    relative = args.dir.resolve().relative_to(common.REPO_ROOT).as_posix()
-    section = readme_section(load(args.dir), relative)
+    readme, performance = render_docs(args.dir)
     if args.print_readme:
-        print(section, end="")
+        for name, block in current_blocks(readme).items():
+            print(f"--- README.md, {name}\n{block}\n")
+        print(f"--- {PERFORMANCE_DOC.relative_to(common.REPO_ROOT)}\n{performance}", end="")
         return 0
-    readme = README.read_text()
     if args.write_readme:
-        README.write_text(replace_readme_section(readme, section))
+        README.write_text(readme)
+        PERFORMANCE_DOC.write_text(performance)
         return 0
-    if current_readme_section(readme) != section:
-        print("README.md's speed section differs from", relative, file=sys.stderr)
+    stale = [
+        path.name
+        for path, text in ((README, readme), (PERFORMANCE_DOC, performance))
+        if not path.exists() or path.read_text() != text
+    ]
+    if stale:
+        print(f"{', '.join(stale)} differ from {args.dir}: run --write-readme", file=sys.stderr)
         return 1
     return 0
 

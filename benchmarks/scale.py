@@ -1,4 +1,4 @@
-"""Scale suite (issue 6): how compile time, memory and run time grow with the window.
+"""Scale suite: how compile time, memory and run time grow with the window.
 
 Every case is NHWC float32. For jaxpool and ``lax.reduce_window`` it measures,
 each in a fresh subprocess capped in address space and time (a blow-up is
@@ -340,6 +340,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         worker_main(sys.argv[2], sys.argv[3])
     else:
-        from benchmarks.__main__ import main
+        from benchmarks import harness
 
-        main(["--suite", "scale", *sys.argv[1:]])
+        harness.main({"scale": run}, sys.argv[1:], prog="python benchmarks/scale.py")

@@ -8,7 +8,7 @@ switches -> conv 3x3 -> sigmoid. Flax NNX, optax (Adam), the digits bundled
 with scikit-learn (nothing to download). It prints the test reconstruction
 error against two baselines (the mean image, and nearest-neighbour
 upsampling of the pooled image) and writes a PNG of test digits and their
-reconstructions. The code (2x2x16 values and their switches) is no smaller
+reconstructions to examples/output/ (which git ignores; --output to choose). The code (2x2x16 values and their switches) is no smaller
 than the 8x8 input: the example shows the switches at work, not compression.
 
     pip install ".[examples]"
@@ -87,19 +87,30 @@ def save_figure(images: np.ndarray, reconstructions: np.ndarray, path: Path) -> 
     axes[1, 0].set_ylabel("decoded")
     figure.suptitle("SegNet-style autoencoder: max_unpool with the encoder's switches")
     figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
-def main() -> int:
+# Beside this script, in a folder git ignores: running the example leaves the checkout clean.
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "output" / "unpool_autoencoder.png"
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, default=Path("unpool_autoencoder.png"))
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="the figure (default: %(default)s)"
+    )
     parser.add_argument("--quick", action="store_true", help="60 steps: a smoke test")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> int:
+    args = parse_arguments()
     if args.quick:
         args.steps = 60
 

@@ -8,8 +8,11 @@ so what depends on one is checked only where it is importable.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # plain `pytest` puts tests/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import harness  # noqa: E402
 from benchmarks import report  # noqa: E402
 from benchmarks import scale  # noqa: E402
 
@@ -51,7 +55,10 @@ def _check_stats(entry: dict) -> None:
 def test_quick_run_says_what_it_measured(quick_run):
     out, completed = quick_run
     assert "Measuring on JAX's cpu backend" in completed.stderr
-    assert "## Targets" in completed.stdout
+    # Goals are about the full run's shapes: a smoke test on toy shapes reports none.
+    for text in (completed.stdout, completed.stderr):
+        assert "## Design goals" not in text and "| no |" not in text
+        assert "missed" not in text and "target" not in text.lower()
     machine = json.loads((out / "op.json").read_text())["machine"]
     assert set(machine) >= {"cpu_model", "cpu_count", "platform", "python", "versions", "device"}
     assert set(machine["versions"]) >= {"jax", "jaxlib", "numpy", "flax", "torch"}
@@ -119,9 +126,9 @@ def test_quick_model_suite_json(quick_run):
 def test_quick_run_writes_markdown_and_charts(quick_run):
     out, _ = quick_run
     text = (out / "results.md").read_text()
-    for heading in ("## Op suite", "## Scale suite", "## Model suite", "## Targets"):
+    for heading in ("## Op suite", "## Scale suite", "## Model suite"):
         assert heading in text
-    assert any(mark in text for mark in ("| met |", "| missed |"))
+    assert "## Design goals" not in text
     charts = ["op.png", "batch.png", "scale.png"] + (["model.png"] if _installed("flax") else [])
     for name in charts:
         path = out / name
@@ -139,10 +146,99 @@ def test_a_failing_subprocess_is_a_result(tmp_path):
     assert scale.run_worker(starved, timeout_s=120)["status"] in ("oom", "error")
 
 
-def test_readme_speed_section_is_rendered_from_committed_results():
+def test_the_committed_run_reports_its_design_goals_neutrally():
+    results = report.load(report.RESULTS_DIR)
+    text = report.markdown(results)
+    assert "## Design goals" in text
+    assert "issue" not in text.lower() and "missed" not in text
+    assert {row["met"] for row in report.targets(results)} <= {True, False}
+
+
+def _git_ignores(path: Path) -> bool:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    relative = path.resolve().relative_to(ROOT).as_posix()
+    completed = subprocess.run(
+        ["git", "check-ignore", "--quiet", "--no-index", relative], cwd=ROOT, check=False
+    )
+    return completed.returncode == 0
+
+
+@pytest.mark.parametrize("quick", [[], ["--quick"]])
+def test_a_plain_run_writes_where_git_ignores_it(quick):
+    args = harness.parse_arguments(quick, ("op", "scale", "model"))
+    out = harness.output_directory(args, "cpu")
+    assert out.is_relative_to(harness.LOCAL_RESULTS)
+    assert _git_ignores(out / "op.json")
+    assert not _git_ignores(report.RESULTS_DIR / "op.json")
+
+
+def test_only_update_committed_writes_the_committed_results():
+    args = harness.parse_arguments(["--update-committed"], ("op",))
+    assert harness.output_directory(args, "cpu") == report.RESULTS_DIR
+    with pytest.raises(SystemExit):
+        harness.output_directory(
+            harness.parse_arguments(["--update-committed", "--quick"], ("op",)), "cpu"
+        )
+
+
+def _benchmark_imports(path: Path) -> set[str]:
+    """The benchmarks modules that ``path`` imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "benchmarks":
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("benchmarks."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("benchmarks.")}
+    return found
+
+
+def test_benchmark_modules_do_not_import_each_other_in_a_circle():
+    modules = {path.stem: path for path in (ROOT / "benchmarks").glob("*.py")}
+    graph = {name: _benchmark_imports(path) & set(modules) for name, path in modules.items()}
+
+    def reaches(start, goal, seen=()):
+        return any(
+            n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in graph[start]
+        )
+
+    assert [name for name in graph if reaches(name, name)] == []
+
+
+def test_readme_and_performance_page_are_rendered_from_committed_results():
     results = report.load(report.RESULTS_DIR)
     assert set(results) == set(report.SUITES), "commit a full run under benchmarks/results/cpu"
     assert not any(data["settings"]["quick"] for data in results.values())
-    expected = report.readme_section(results)
-    actual = report.current_readme_section((ROOT / "README.md").read_text())
-    assert actual == expected, "run: python -m benchmarks.report --write-readme"
+    readme, performance = report.render_docs(report.RESULTS_DIR)
+    hint = "run: python -m benchmarks.report --write-readme"
+    assert (ROOT / "README.md").read_text() == readme, hint
+    assert report.PERFORMANCE_DOC.read_text() == performance, hint
+
+
+def test_a_headline_figure_that_disagrees_with_the_results_is_caught():
+    results = report.load(report.RESULTS_DIR)
+    text = (ROOT / "README.md").read_text()
+    blocks = report.current_blocks(text)
+    figure = f"{report.op_summary(report._op_case(results['op'], '2x2/2 VALID'))['speedup']:.1f}x"
+    assert figure in blocks["headline"]
+    wrong = text.replace(blocks["headline"], blocks["headline"].replace(figure, "7.1x"))
+    assert report.replace_blocks(wrong, report.readme_blocks(results)) == text
+
+
+# A figure outside the generated blocks: "7.1 and 10.2 times faster", "5.8x", "12.4 MiB", "3 ms".
+FIGURE = re.compile(
+    r"\b\d+(\.\d+)?(x|\s*times)\s+(faster|slower|less|more|smaller|larger)\b"
+    r"|\b\d+(\.\d+)?\s*(ms|us|µs|s|KiB|MiB|GiB|MB|GB)\b(?!-)"
+)
+
+
+def test_every_readme_figure_is_inside_a_generated_block():
+    text = (ROOT / "README.md").read_text()
+    for name in report.README_BLOCKS:
+        start, end = report._block_bounds(text, name)
+        text = text[:start] + text[end:]
+    text = text.replace("about 4 GB of CUDA packages", "")  # a download size, not a measurement
+    assert [match.group(0) for match in FIGURE.finditer(text)] == []
+    assert FIGURE.search("the gradient is 7.1 and 10.2 times faster") is not None

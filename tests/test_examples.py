@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,18 @@ def test_unpool_autoencoder_quick_trains_and_writes_the_figure(tmp_path):
     # 60 steps already decode better than the mean image.
     assert float(error.group(1)) < float(mean_error.group(1)), out
     assert figure.read_bytes().startswith(b"\x89PNG"), out
+
+
+def test_unpool_autoencoder_writes_its_figure_where_git_ignores_it():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    pytest.importorskip("matplotlib")
+    path = ROOT / "examples" / "unpool_autoencoder.py"
+    spec = importlib.util.spec_from_file_location("unpool_autoencoder", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # definitions only: main() runs under __main__
+    default = module.parse_arguments([]).output
+    assert default.is_absolute() and default.is_relative_to(ROOT)  # not the working directory
+    relative = default.relative_to(ROOT).as_posix()
+    ignored = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", relative], cwd=ROOT)
+    assert ignored.returncode == 0, f"{relative} is not ignored by git"
