@@ -17,6 +17,7 @@ from jaxpool._geometry import AdaptiveGeometry
 from jaxpool._geometry import AdaptiveGroup
 from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
+from jaxpool._pooling import forward_mode_hint
 from jaxpool._pooling import max_pool_with_argmax
 from jaxpool._pooling import pick_at_switches
 
@@ -137,7 +138,8 @@ def adaptive_max_pool_with_argmax(
     inputs, geometry = _prepare(inputs, output_shape, channel_axis)
     if not isinstance(autodiff, str) or autodiff not in ("vjp", "jvp"):
         raise ValueError(f"autodiff must be 'vjp' or 'jvp'; got {autodiff!r}")
-    return _pool(inputs, geometry, autodiff)
+    with forward_mode_hint(autodiff):
+        return _pool(inputs, geometry, autodiff)
 
 
 def adaptive_max_pool(
@@ -147,14 +149,10 @@ def adaptive_max_pool(
     channel_axis: int | None = -1,
     autodiff: str = "vjp",
 ) -> jax.Array:
-    r"""Max pooling into a fixed output shape, with PyTorch's adaptive windows.
+    """Max pooling into a fixed output shape, with PyTorch's adaptive windows.
 
     Along a spatial axis of length ``L`` pooled to ``n`` outputs, window ``i``
-    covers the input positions
-
-    .. math::
-      \lfloor iL/n \rfloor \le j < \lceil (i + 1)L/n \rceil,
-
+    covers the input positions ``floor(i * L / n) <= j < ceil((i + 1) * L / n)``,
     as in ``torch.nn.functional.adaptive_max_pool{1,2,3}d``: windows may
     overlap and differ in size by one. An entry of 1 is global max pooling
     over the axis; ``None`` keeps the axis (windows of one element).

@@ -17,7 +17,24 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["AxisWindows", "PoolGeometry", "pool_geometry", "switch_dtype"]
+__all__ = [
+    "AxisWindows",
+    "Padding",
+    "PerAxis",
+    "PoolGeometry",
+    "WindowShape",
+    "pool_geometry",
+    "switch_dtype",
+]
+
+# The static pooling arguments, as the public functions take them.
+WindowShape = Sequence[int]
+"""One positive int per spatial axis."""
+PerAxis = int | Sequence[int] | None
+"""An int for every spatial axis, one int per spatial axis, or None (1)."""
+Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
+"""``"VALID"``, ``"SAME"``, an int or one int per spatial axis (symmetric),
+or one ``(low, high)`` pair per spatial axis."""
 
 # Windows of at most this many positions are selected position by position
 # (one fused select per position, the fastest for small windows); larger ones
@@ -482,6 +499,21 @@ class PoolGeometry:
         return masks
 
 
+def _reject_traced(**arguments: Any) -> None:
+    """Raises TypeError where a static argument holds a traced value."""
+    for name, value in arguments.items():
+        entries = value if isinstance(value, (list, tuple)) else [value]
+        flat = [
+            v for entry in entries for v in (entry if isinstance(entry, (list, tuple)) else [entry])
+        ]
+        if any(isinstance(v, jax.core.Tracer) for v in flat):
+            raise TypeError(
+                f"{name} must be static (Python ints), as it sets the output shape; got a "
+                f"traced value {value!r}. Under jax.jit, pass it through static_argnums or "
+                "static_argnames, or close over it instead of passing it as an argument"
+            )
+
+
 def _as_sequence(value: Any) -> Any:
     """A 1-D NumPy array of settings reads as the sequence it holds."""
     if isinstance(value, np.ndarray) and value.ndim == 1:
@@ -655,6 +687,15 @@ def pool_geometry(
       TypeError: an argument of the wrong type.
       ValueError: an argument of the right type with a bad value.
     """
+    _reject_traced(
+        window_shape=window_shape,
+        strides=strides,
+        padding=padding,
+        window_dilation=window_dilation,
+        ceil_mode=ceil_mode,
+        channel_axis=channel_axis,
+        pad_value=pad_value,
+    )
     window_shape = _as_sequence(window_shape)
     if _is_int(window_shape):
         # An int cannot say how many axes to pool; guess the spatial axes of
@@ -844,7 +885,12 @@ def adaptive_geometry(
       TypeError: an argument of the wrong type.
       ValueError: an argument of the right type with a bad value.
     """
+    _reject_traced(output_shape=output_shape, channel_axis=channel_axis)
     output_shape = _as_sequence(output_shape)
+    if _is_int(output_shape) and output_shape <= 0:
+        raise ValueError(
+            f"output_shape entries must be positive (or None to keep an axis); got {output_shape!r}"
+        )
     if _is_int(output_shape):
         raise TypeError(
             "output_shape must be a sequence with one entry per spatial axis (it sets how "

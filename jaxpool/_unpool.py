@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.experimental import checkify
 
 from jaxpool import _separable
 from jaxpool._geometry import PoolGeometry
@@ -100,6 +101,42 @@ def _integer_geometry(
     array = _as_array(name, array)
     geometry = _geometry_for(name, array, input_shape, *pooling)
     return _integers(name, array, array.shape), geometry
+
+
+def _require(name: str, array: jax.Array, valid: jax.Array, outside: str, why: str) -> None:
+    """Refuses the entries of ``array`` (named ``name``) where ``valid`` is
+    false, saying they lie ``outside`` and ``why`` that matters: a
+    ValueError naming them where they are concrete; under a trace, a
+    :func:`jax.experimental.checkify.debug_check`, which only
+    ``checkify.checkify`` turns into an error (elsewhere it does nothing)."""
+    if isinstance(valid, jax.core.Tracer):
+        first_bad = array.ravel()[jnp.argmin(valid.ravel())]
+        message = f"{name} has entries outside {outside}, the first {{}}: {why}"
+        checkify.debug_check(jnp.all(valid), message, first_bad)
+        return
+    bad = ~np.asarray(valid)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} has {int(bad.sum())} of {bad.size} entries outside {outside}, the first "
+            f"{np.asarray(array)[where]} at position {where}: {why}"
+        )
+
+
+def _require_switches(name: str, switches: jax.Array, geometry: PoolGeometry) -> None:
+    positions = geometry.num_window_positions
+    # Concrete switches are checked on the host, so that an eager call stays
+    # one jitted computation.
+    checked = switches if isinstance(switches, jax.core.Tracer) else np.asarray(switches)
+    _require(
+        name,
+        checked,
+        (checked >= 0) & (checked < positions),
+        f"[0, {positions})",
+        "switches are row-major offsets within the window, as max_pool_with_argmax returns "
+        "them. PyTorch's return_indices (flat indices into the input's spatial plane) must "
+        "first go through jaxpool.indices_to_switches",
+    )
 
 
 def _index_dtype() -> np.dtype:
@@ -235,6 +272,11 @@ def max_unpool(
       values: pooled array, shaped as ``max_pool``'s output.
       switches: integer array of ``values``' shape with entries in
         ``[0, prod(window_shape))``, as ``max_pool_with_argmax`` returns.
+        Entries outside raise ``ValueError`` where the switches are
+        concrete. Under ``jax.jit`` they cannot be inspected: their values
+        are dropped, unless the call runs under
+        ``jax.experimental.checkify.checkify``, which turns them into an
+        error.
       input_shape: shape of the pooled input, the shape of the result.
       window_shape, strides, padding, window_dilation, ceil_mode, channel_axis: as for
         :func:`jaxpool.max_pool`.
@@ -246,7 +288,9 @@ def max_unpool(
     Raises:
       TypeError: non-array ``values`` or ``switches``, non-integer
         ``switches``, complex ``values``, a bad ``input_shape`` type.
-      ValueError: ``switches`` of another shape than ``values``; an
+      ValueError: ``switches`` of another shape than ``values``; concrete
+        ``switches`` outside ``[0, prod(window_shape))`` (such as PyTorch's
+        indices, which :func:`indices_to_switches` converts); an
         ``input_shape`` whose pooling does not give ``values``' shape; a bad
         ``combine``; the pooling arguments' errors.
 
@@ -276,7 +320,9 @@ def max_unpool(
         ceil_mode,
         channel_axis,
     )
-    switches = _integers("switches", switches, values.shape).astype(geometry.switch_dtype)
+    switches = _integers("switches", switches, values.shape)
+    _require_switches("switches", switches, geometry)
+    switches = switches.astype(geometry.switch_dtype)
     if combine == "sum" and not jnp.issubdtype(values.dtype, jnp.floating):
         if geometry.windows_overlap:
             raise TypeError(
@@ -322,8 +368,9 @@ def switches_to_indices(
     Raises:
       TypeError: non-array or non-integer ``switches``, a bad ``input_shape``
         type.
-      ValueError: an ``input_shape`` whose pooling does not give
-        ``switches``' shape; the pooling arguments' errors.
+      ValueError: concrete ``switches`` outside ``[0, prod(window_shape))``;
+        an ``input_shape`` whose pooling does not give ``switches``' shape;
+        the pooling arguments' errors.
 
     Examples:
       >>> import jax.numpy as jnp, jaxpool
@@ -334,6 +381,7 @@ def switches_to_indices(
     """
     pooling = (window_shape, strides, padding, window_dilation, ceil_mode, channel_axis)
     switches, geometry = _integer_geometry("switches", switches, input_shape, pooling)
+    _require_switches("switches", switches, geometry)
     dtype = _index_dtype()
     index = jnp.zeros((), dtype)
     real = jnp.ones((), bool)
@@ -363,8 +411,11 @@ def indices_to_switches(
 
     An index of ``-1`` becomes the window's first position (in row-major
     order) that lies in padding, which is the position ``max_pool`` selects
-    where padding wins. Indices that name an element outside their window give
-    unspecified switches.
+    where padding wins. An index that names an element outside its window
+    (or -1 where the window has no padding) raises ``ValueError`` where the
+    indices are concrete; under ``jax.jit`` it gives unspecified switches,
+    unless the call runs under ``jax.experimental.checkify.checkify``, which
+    turns it into an error.
 
     Args:
       indices: integer array shaped as the pooled output: per output, the
@@ -378,7 +429,11 @@ def indices_to_switches(
       :func:`jaxpool.max_pool_with_argmax` gives them.
 
     Raises:
-      As :func:`switches_to_indices`, for ``indices``.
+      TypeError: non-array or non-integer ``indices``, a bad ``input_shape``
+        type.
+      ValueError: concrete ``indices`` that name an element outside their
+        window; an ``input_shape`` whose pooling does not give ``indices``'
+        shape; the pooling arguments' errors.
 
     Examples:
       >>> import jax.numpy as jnp, jaxpool
@@ -392,12 +447,17 @@ def indices_to_switches(
     indices = indices.astype(dtype)
     axes = geometry.axis_windows()
     switches = jnp.zeros((), dtype)
-    inner = math.prod(windows.length for windows in axes)
+    plane = math.prod(windows.length for windows in axes)
+    in_window = (indices >= 0) & (indices < plane)
+    inner = plane
     for k, windows in enumerate(axes):
         inner //= windows.length
         coordinate = (indices // inner) % windows.length
         start = _iota(geometry, k, dtype) * windows.stride - windows.low
-        switches = switches * windows.window + (coordinate - start) // windows.dilation
+        offset = coordinate - start
+        in_window = in_window & (offset >= 0) & (offset % windows.dilation == 0)
+        in_window = in_window & (offset < windows.window * windows.dilation)
+        switches = switches * windows.window + offset // windows.dilation
     # -1: the first padded position of the window in row-major order, which is
     # the zero position if some axis has padding at position 0, else the first
     # padded position of the last axis that has any.
@@ -412,5 +472,17 @@ def indices_to_switches(
         padded_first = padded_first | _along_output(is_padding[:, 0], geometry, k)
         fallback = jnp.where(has_padding, jnp.asarray(first, dtype), fallback)
     fallback = jnp.where(padded_first, jnp.zeros((), dtype), fallback)
+    some_padding = np.zeros((), bool)
+    for k, windows in enumerate(axes):
+        some_padding = some_padding | _along_output(~windows.window_real().all(axis=1), geometry, k)
+    _require(
+        "indices",
+        indices,
+        in_window | ((indices == -1) & some_padding),
+        "their windows",
+        "each index must name an element of its own window (row-major within the unpadded "
+        "spatial plane), or be -1 where the window reaches into padding; check that the "
+        "pooling arguments are those of the max pool that made the indices",
+    )
     switches = jnp.where(indices < 0, fallback, switches)
     return switches.astype(geometry.switch_dtype)

@@ -52,6 +52,7 @@ def _check_stats(entry: dict) -> None:
     assert entry["min"] <= entry["q1"] <= entry["median"] <= entry["q3"] <= entry["max"]
 
 
+@pytest.mark.slow
 def test_quick_run_says_what_it_measured(quick_run):
     out, completed = quick_run
     assert "Measuring on JAX's cpu backend" in completed.stderr
@@ -65,6 +66,7 @@ def test_quick_run_says_what_it_measured(quick_run):
     assert machine["device"]["platform"] == "cpu"
 
 
+@pytest.mark.slow
 def test_quick_op_suite_json(quick_run):
     out, _ = quick_run
     op = json.loads((out / "op.json").read_text())
@@ -89,6 +91,7 @@ def test_quick_op_suite_json(quick_run):
         _check_stats(point["timings"]["jaxpool"])
 
 
+@pytest.mark.slow
 def test_quick_scale_suite_json(quick_run):
     out, _ = quick_run
     results = json.loads((out / "scale.json").read_text())
@@ -111,6 +114,7 @@ def test_quick_scale_suite_json(quick_run):
         )
 
 
+@pytest.mark.slow
 def test_quick_model_suite_json(quick_run):
     out, _ = quick_run
     model = json.loads((out / "model.json").read_text())
@@ -123,6 +127,7 @@ def test_quick_model_suite_json(quick_run):
             _check_stats(case["variants"][variant]["step"])
 
 
+@pytest.mark.slow
 def test_quick_run_writes_markdown_and_charts(quick_run):
     out, _ = quick_run
     text = (out / "results.md").read_text()

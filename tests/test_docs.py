@@ -138,6 +138,7 @@ def _inventory_names(path):
     return names
 
 
+@pytest.mark.slow
 def test_api_reference_builds_and_documents_every_public_name(tmp_path):
     """One build of docs/api, warnings as errors and nitpicky, as docs/api/README.md
     says; then every name of every public module's ``__all__`` must be in it."""
@@ -162,6 +163,7 @@ def test_api_reference_builds_and_documents_every_public_name(tmp_path):
     assert not missing, f"not in the API reference: {missing}"
 
 
+@pytest.mark.slow
 def test_api_reference_build_fails_on_a_broken_jaxpool_reference_only(tmp_path):
     """docs/api's configuration, on a one-page project: references to names that
     do not exist fail the build (in full or relative), references to other

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Subprocesses that run for tens of seconds: outside the quick subset.
+pytestmark = pytest.mark.slow
+
 for _module in ("flax", "optax", "sklearn", "tqdm"):
     pytest.importorskip(_module)
 

@@ -104,6 +104,7 @@ def _assert_nan_rules(x, pooling, strategy, mode):
 def test_global_1d_window_with_one_nan(length, call):
     x = np.zeros((1, length), np.float32)
     x[0, 5] = np.nan
+
     def pool(x):
         return jaxpool.max_pool_with_argmax(x, (length,), channel_axis=None)
 
@@ -192,8 +193,8 @@ def test_adaptive_with_nan_against_the_definition(shape, output_shape, nan_at):
         x[where] = np.nan
     cotangent_shape = (*shape[:2], *(n for n in output_shape))
     cotangent = np.random.default_rng(4).uniform(0.5, 1.5, cotangent_shape).astype(np.float32)
-    expected_values, expected_switches, expected_indices, expected_gradient = (
-        brute_force_adaptive(x, output_shape, cotangent)
+    expected_values, expected_switches, expected_indices, expected_gradient = brute_force_adaptive(
+        x, output_shape, cotangent
     )
     d = len(output_shape)
     values, indices = getattr(jaxpool.functional, f"adaptive_max_pool{d}d")(
@@ -203,7 +204,9 @@ def test_adaptive_with_nan_against_the_definition(shape, output_shape, nan_at):
     np.testing.assert_array_equal(indices, expected_indices)
     _, switches = jaxpool.adaptive_max_pool_with_argmax(x, output_shape, channel_axis=1)
     np.testing.assert_array_equal(switches, expected_switches)
-    np.testing.assert_array_equal(jaxpool.adaptive_max_pool(x, output_shape, channel_axis=1), values)
+    np.testing.assert_array_equal(
+        jaxpool.adaptive_max_pool(x, output_shape, channel_axis=1), values
+    )
     for mode in ("vjp", "jvp"):
         gradient = jax.grad(
             lambda x, mode=mode: jnp.vdot(
@@ -216,7 +219,11 @@ def test_adaptive_with_nan_against_the_definition(shape, output_shape, nan_at):
 
 @pytest.mark.parametrize(
     "shape, window_shape, strides",
-    [((2, 3, 70, 70), (3, 3), (1, 1)), ((2, 3, 40, 40), (5, 5), (2, 2)), ((1, 2, 4200), (9,), (4,))],
+    [
+        ((2, 3, 70, 70), (3, 3), (1, 1)),
+        ((2, 3, 40, 40), (5, 5), (2, 2)),
+        ((1, 2, 4200), (9,), (4,)),
+    ],
 )
 def test_unpool_max_with_nan_values(shape, window_shape, strides):
     rng = np.random.default_rng(5)
@@ -296,8 +303,8 @@ def test_adaptive_keeps_the_rules_on_nan_ties_and_infinities(axes, seed):
     output_shape = tuple(size for _, size in axes)
     x = np.random.default_rng(seed).choice(np.asarray(SPECIALS, np.float32), (2, 3, *spatial))
     cotangent = np.ones((2, 3, *output_shape), np.float32)
-    expected_values, expected_switches, expected_indices, expected_gradient = (
-        brute_force_adaptive(x, output_shape, cotangent)
+    expected_values, expected_switches, expected_indices, expected_gradient = brute_force_adaptive(
+        x, output_shape, cotangent
     )
     values, switches = jaxpool.adaptive_max_pool_with_argmax(x, output_shape, channel_axis=1)
     np.testing.assert_array_equal(values, expected_values)
@@ -358,8 +365,6 @@ def test_several_nan_select_the_first_in_row_major_order():
     assert indices.ravel().tolist() == [3 * 64 + 60]
     for window in itertools.product((16, 32), repeat=2):
         values, switches = jaxpool.max_pool_with_argmax(x, window, window, channel_axis=None)
-        expected_values, expected_switches = brute_force_pool(
-            x, window, window, channel_axis=None
-        )
+        expected_values, expected_switches = brute_force_pool(x, window, window, channel_axis=None)
         np.testing.assert_array_equal(switches, expected_switches)
         np.testing.assert_array_equal(values, expected_values)

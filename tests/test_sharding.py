@@ -8,6 +8,11 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+# Subprocesses that run for tens of seconds: outside the quick subset.
+pytestmark = pytest.mark.slow
+
 
 def test_sharded_pooling_on_eight_host_devices():
     tests = pathlib.Path(__file__).parent

@@ -573,3 +573,125 @@ def test_full_rank_window_without_a_channel_axis_is_a_plain_window():
     out = jaxpool.max_pool(x, (1, 3, 3), channel_axis=None)
     expected = jax.lax.reduce_window(x, -np.inf, jax.lax.max, (1, 3, 3), (1, 1, 1), "VALID")
     np.testing.assert_array_equal(out, expected)
+
+
+# --- Switches and indices that cannot be a max pool's, and other messages that
+# must say what to do.
+
+POOLING_2X2 = dict(window_shape=(2, 2), strides=(2, 2), channel_axis=1)
+NCHW = (2, 3, 8, 8)
+
+
+def _torch_style_indices(x):
+    """PyTorch's return_indices for 2x2/2 windows, from the definitions: the
+    flat index of each window's first maximum within its plane."""
+    n, c, h, w = x.shape
+    indices = np.empty((n, c, h // 2, w // 2), np.int64)
+    for i, j in np.ndindex(h // 2, w // 2):
+        window = x[:, :, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(n, c, 4)
+        first = window.argmax(axis=-1)
+        indices[:, :, i, j] = (2 * i + first // 2) * w + 2 * j + first % 2
+    return indices
+
+
+def test_unpool_refuses_pytorch_indices_and_names_the_conversion():
+    x = _random(NCHW)
+    values = jaxpool.max_pool(x, **POOLING_2X2)
+    indices = _torch_style_indices(x)
+    with pytest.raises(
+        ValueError, match=r"switches has \d+ of 96 entries outside \[0, 4\)"
+    ) as error:
+        jaxpool.max_unpool(values, indices, NCHW, **POOLING_2X2)
+    assert "indices_to_switches" in str(error.value)
+    # The conversion it names gives what unpooling the switches gives.
+    switches = jaxpool.indices_to_switches(indices, NCHW, **POOLING_2X2)
+    _, expected = jaxpool.max_pool_with_argmax(x, **POOLING_2X2)
+    np.testing.assert_array_equal(switches, expected)
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 127])
+@pytest.mark.parametrize("function", ["max_unpool", "switches_to_indices"])
+def test_switches_outside_the_window_are_refused(bad, function):
+    values, switches = jaxpool.max_pool_with_argmax(_random(NCHW), **POOLING_2X2)
+    switches = np.array(switches, np.int32)
+    switches[1, 2, 3, 0] = bad
+    arguments = (values, switches) if function == "max_unpool" else (switches,)
+    with pytest.raises(
+        ValueError, match=rf"1 of 96 entries .* first {bad} at position \(1, 2, 3, 0\)"
+    ):
+        getattr(jaxpool, function)(*arguments, NCHW, **POOLING_2X2)
+
+
+def test_switches_outside_the_window_under_jit_fail_under_checkify():
+    from jax.experimental import checkify
+
+    values, switches = jaxpool.max_pool_with_argmax(_random(NCHW), **POOLING_2X2)
+    unpool = jax.jit(lambda v, s: jaxpool.max_unpool(v, s, NCHW, **POOLING_2X2))
+    error, _ = checkify.checkify(unpool)(values, switches)
+    error.throw()  # valid switches pass
+    bad = switches.at[0, 0, 0, 0].set(9)
+    assert unpool(values, bad).shape == NCHW  # unchecked under plain jit
+    error, _ = checkify.checkify(unpool)(values, bad)
+    with pytest.raises(Exception, match=r"switches has entries outside \[0, 4\), the first 9"):
+        error.throw()
+
+
+@pytest.mark.parametrize(
+    "where, bad",
+    [((0, 0, 0, 0), 2), ((1, 1, 2, 3), 0), ((0, 2, 3, 3), 64), ((0, 0, 1, 1), -1)],
+)
+def test_indices_outside_their_window_are_refused(where, bad):
+    indices = _torch_style_indices(_random(NCHW))
+    indices[where] = bad  # another window's element, outside the plane, or -1 without padding
+    with pytest.raises(
+        ValueError, match=rf"indices has 1 of 96 entries outside their windows, the first {bad}"
+    ):
+        jaxpool.indices_to_switches(indices, NCHW, **POOLING_2X2)
+
+
+def test_minus_one_index_is_accepted_where_the_window_reaches_into_padding():
+    indices = np.full((1, 1, 2), -1)
+    switches = jaxpool.indices_to_switches(
+        indices, (1, 1, 3), (3,), (2,), padding=1, channel_axis=1
+    )
+    assert switches.tolist() == [[[0, 2]]]
+
+
+def test_jvp_through_the_default_mode_names_autodiff_jvp():
+    x = _random((1, 4, 4, 1))
+    with pytest.raises(TypeError, match="autodiff='jvp'"):
+        jax.jvp(lambda x: jaxpool.max_pool(x, (2, 2)), (x,), (x,))
+    with pytest.raises(TypeError, match="autodiff='jvp'"):
+        jax.jacfwd(lambda x: jaxpool.adaptive_max_pool(x, (1, 1)))(x)
+    # The mode it names works.
+    jax.jvp(lambda x: jaxpool.max_pool(x, (2, 2), autodiff="jvp"), (x,), (x,))
+
+
+@pytest.mark.parametrize("name", ["window_shape", "strides", "padding", "window_dilation"])
+def test_traced_static_arguments_say_they_must_be_static(name):
+    arguments = dict(window_shape=(2, 2), strides=(1, 1), padding="VALID", window_dilation=(1, 1))
+
+    def pool(x, n):
+        traced = dict(arguments, **{name: (n, n)})
+        return jaxpool.max_pool(x, **traced)
+
+    with pytest.raises(TypeError, match=rf"{name} must be static .*static_argnums"):
+        jax.jit(pool)(X, 2)
+
+
+def test_traced_output_shape_says_it_must_be_static():
+    with pytest.raises(TypeError, match="output_shape must be static"):
+        jax.jit(lambda x, n: jaxpool.adaptive_max_pool(x, (n, n)))(X, 2)
+
+
+@pytest.mark.parametrize("output_shape", [0, -3])
+def test_adaptive_int_output_shape_that_is_not_positive(output_shape):
+    with pytest.raises(
+        ValueError, match=rf"output_shape entries must be positive.*got {output_shape}"
+    ):
+        jaxpool.adaptive_max_pool(X, output_shape)
+
+
+def test_adaptive_positive_int_output_shape_names_the_tuple_meant():
+    with pytest.raises(TypeError, match=r"\(3, 3\)"):
+        jaxpool.adaptive_max_pool(X, 3)
