@@ -449,6 +449,51 @@ class PoolGeometry:
                 position += 1
         return tuple(axes)
 
+    def reduce_window_padding(self) -> tuple[tuple[int, int], ...]:
+        """Full-rank ``lax.reduce_window`` padding whose windows are exactly
+        these: :attr:`extent_padding`, with a negative ``high`` (trailing
+        elements no window reaches) left to the floor division."""
+        return tuple(
+            self._full_rank([(low, max(high, 0)) for low, high in self.extent_padding], (0, 0))
+        )
+
+    def window_counts(self, count_include_pad: bool) -> np.ndarray:
+        """How many positions of each window count for an average,
+        broadcastable to :attr:`output_shape` (int64).
+
+        With ``count_include_pad`` the positions in the input or in the
+        padding asked for (PyTorch's rule: a ``ceil_mode`` window's positions
+        past the high padding are not counted); without, only the positions
+        holding input elements. Windows are boxes, so the count is the
+        product of per-axis counts.
+        """
+        count = np.ones((), np.int64)
+        for length, window, stride, dilation, (low, high), size in zip(
+            self.spatial_shape,
+            self.window_shape,
+            self.strides,
+            self.window_dilation,
+            self.padding,
+            self.output_spatial_shape,
+        ):
+            # Positions in the padded coordinates, where the input starts at low.
+            index = np.arange(size)[:, None] * stride + np.arange(window)[None, :] * dilation
+            if count_include_pad:
+                inside = index < low + length + high
+            else:
+                inside = (index >= low) & (index < low + length)
+            count = np.multiply.outer(count, inside.sum(axis=1))
+        return count.reshape(self._full_rank(count.shape, 1))
+
+    def average_divisor(self, count_include_pad: bool, divisor_override: int | None) -> np.ndarray:
+        """The static divisor of each window's sum, broadcastable to
+        :attr:`output_shape`: ``divisor_override`` where given, else
+        :meth:`window_counts` (at least 1, so that a window lying wholly in
+        padding averages to 0 rather than 0 / 0)."""
+        if divisor_override is not None:
+            return np.full(self._full_rank((1,) * len(self.spatial_axes), 1), divisor_override)
+        return np.maximum(self.window_counts(count_include_pad), 1)
+
     def real_position_masks(self, box: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
         """Per window position, which windows of ``box`` see a real element
         there, broadcastable to the box; ``None`` where all of them do."""
@@ -815,6 +860,17 @@ class AdaptiveGeometry:
     @property
     def switch_dtype(self) -> np.dtype:
         return switch_dtype(math.prod(self.max_window_shape))
+
+    def window_sizes(self) -> np.ndarray:
+        """The number of elements in each window, broadcastable to
+        :attr:`output_shape` (int64): an adaptive average's divisor."""
+        size = np.ones((), np.int64)
+        for axis in self.axes:
+            size = np.multiply.outer(size, axis.stops() - axis.starts())
+        shape = [1] * self.ndim
+        for axis, length in zip(self.spatial_axes, size.shape):
+            shape[axis] = length
+        return size.reshape(shape)
 
 
 def adaptive_geometry(
