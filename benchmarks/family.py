@@ -7,9 +7,10 @@ For each op-suite shape it times, in interleaved rounds with medians (see
   channels-last;
 * ``flax.linen.avg_pool`` (a ``lax.reduce_window`` add divided by the window
   size; its gradient is JAX's transpose of that sum), the same;
-* a candidate formulation kept here only to decide whether jaxpool should
-  use it: the window sum as a sum of strided slices, one per window
-  position (what jaxpool's max pooling does for small windows);
+* the window sum as a sum of strided slices, one per window position, in
+  both directions: the formulation whose transpose jaxpool's gradient uses
+  for windows of up to 12 positions (chosen from this comparison; jaxpool's
+  forward stays ``reduce_window``, faster where the input must be padded);
 * PyTorch's ``avg_pool{1,2,3}d`` forward and forward+backward in its NCHW
   layout, where torch is installed;
 
@@ -42,6 +43,7 @@ from jax import lax
 
 import jaxpool
 from benchmarks import common
+from jaxpool._family import _sum_of_slices
 from jaxpool._geometry import pool_geometry
 
 # (name, NHWC-style shape, window, strides, padding): the op suite's shapes.
@@ -56,24 +58,10 @@ GLOBAL_SHAPE = (2, 224, 224, 64)
 
 
 def _slices_average(window, strides, padding, x):
-    """Candidate: the window sum as a sum of strided slices of the padded
-    input (count_include_pad=True), one per window position."""
+    """The window sum as a sum of strided slices (count_include_pad=True), in
+    both directions: jaxpool's gradient formulation, here as a forward too."""
     geometry = pool_geometry(x.shape, x.dtype, window, strides, padding, pad_value=0.0)
-    config = [(0, 0, 0)] * x.ndim
-    for axis, (low, high) in zip(geometry.spatial_axes, geometry.extent_padding):
-        config[axis] = (low, high, 0)
-    padded = lax.pad(x, jnp.zeros((), x.dtype), config)
-    total = None
-    for offsets in geometry.window_offsets():
-        start, limit, step = [0] * x.ndim, list(padded.shape), [1] * x.ndim
-        for axis, offset, stride, size in zip(
-            geometry.spatial_axes, offsets, strides, geometry.output_spatial_shape
-        ):
-            start[axis], limit[axis] = offset, offset + stride * (size - 1) + 1
-            step[axis] = stride
-        piece = lax.slice(padded, start, limit, step)
-        total = piece if total is None else total + piece
-    return total / math.prod(window)
+    return _sum_of_slices(x, geometry) / math.prod(window)
 
 
 def _torch_padding(shape, window, strides, padding):
@@ -240,8 +228,9 @@ def markdown(results: dict) -> str:
         "interleaved rounds, medians. Float32. jaxpool and Flax channels-last (NHWC), "
         "PyTorch in its NCHW layout (SAME's asymmetric padding as PyTorch's symmetric padding "
         "of the same output size). Gradients are the jitted `jax.grad` of the sum; PyTorch's "
-        "column is forward and backward together. `slices` is a candidate formulation (a sum "
-        "of one strided slice per window position), measured to decide whether to use it.",
+        "column is forward and backward together. `slices` is the window sum as a sum of one "
+        "strided slice per window position, forward and transpose: jaxpool's gradient is that "
+        "transpose (for windows of up to 12 positions), its forward `reduce_window`.",
         "",
         "## avg_pool",
         "",

@@ -457,6 +457,24 @@ class PoolGeometry:
             self._full_rank([(low, max(high, 0)) for low, high in self.extent_padding], (0, 0))
         )
 
+    def extent_pad_config(self) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config (a negative ``high`` crops) turning the input
+        into exactly the extent the windows cover."""
+        return self._full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
+
+    def position_slice(self, offsets: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+        """``lax.slice`` ``(start, limit, strides)`` of the extent-padded
+        input (:meth:`extent_pad_config`) holding window position
+        ``offsets`` of every window: an output-shaped array."""
+        limits = [
+            offset + stride * (size - 1) + 1
+            for offset, stride, size in zip(offsets, self.strides, self.output_spatial_shape)
+        ]
+        limit = list(self.padded_extent_shape)
+        for axis, value in zip(self.spatial_axes, limits):
+            limit[axis] = value
+        return self._full_rank(offsets, 0), limit, self._full_rank(self.strides, 1)
+
     def window_counts(self, count_include_pad: bool) -> np.ndarray:
         """How many positions of each window count for an average,
         broadcastable to :attr:`output_shape` (int64).
@@ -860,6 +878,34 @@ class AdaptiveGeometry:
     @property
     def switch_dtype(self) -> np.dtype:
         return switch_dtype(math.prod(self.max_window_shape))
+
+    @property
+    def windows_are_disjoint_blocks(self) -> bool:
+        """Every axis's windows tile it (``n`` divides ``L``): one reshape
+        splits out all windows at once."""
+        return all(axis.period == 1 for axis in self.axes)
+
+    @property
+    def blocks_shape(self) -> tuple[int, ...]:
+        """The input's shape with every spatial axis split into ``(windows,
+        window)``; only for disjoint blocks."""
+        shape: list[int] = []
+        sizes = {axis.axis: axis for axis in self.axes}
+        for axis, length in enumerate(self.input_shape):
+            if axis in sizes:
+                shape.extend((sizes[axis].size, length // sizes[axis].size))
+            else:
+                shape.append(length)
+        return tuple(shape)
+
+    def block_window_axes(self) -> tuple[int, ...]:
+        """Axes of :attr:`blocks_shape` that index a position in a window."""
+        axes, position = [], 0
+        for axis in range(self.ndim):
+            position += 2 if axis in self.spatial_axes else 1
+            if axis in self.spatial_axes:
+                axes.append(position - 1)
+        return tuple(axes)
 
     def window_sizes(self) -> np.ndarray:
         """The number of elements in each window, broadcastable to

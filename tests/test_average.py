@@ -115,6 +115,8 @@ CASES = {
     "2d_dilated": ((1, 2, 9, 9), (2, 3), (2, 1), [(1, 1), (2, 2)], (2, 2), True),
     "2d_big_padding": ((1, 1, 4, 4), (2, 2), (1, 1), [(2, 2), (2, 2)], None, False),
     "3d_ceil": ((1, 2, 5, 6, 7), (2, 3, 2), (2, 2, 2), [(1, 1), (0, 0), (1, 1)], None, True),
+    # More than 12 window positions: one reduce_window and its own transpose.
+    "2d_large_window": ((1, 2, 11, 9), (5, 4), (2, 1), [(2, 2), (1, 2)], None, True),
 }
 
 
