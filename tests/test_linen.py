@@ -262,10 +262,10 @@ def test_family_in_a_compact_model_and_hand_worked():
     class Net(nn.Module):
         @nn.compact
         def __call__(self, x):
-            x = nn.Conv(4, (3, 3))(x)
             x = jaxpool.linen.AvgPool((3, 3), (2, 2), 1, ceil_mode=True, count_include_pad=False)(x)
             x = jaxpool.linen.MinPool((2, 2), (2, 2))(x)
-            return jaxpool.linen.AdaptiveAvgPool((1, 1))(x).reshape(x.shape[0], -1)
+            x = jaxpool.linen.AdaptiveAvgPool((1, 1))(x).reshape(x.shape[0], -1)
+            return nn.Dense(4)(x)
 
     x = distinct_inputs((2, 9, 9, 3))
     params = Net().init(jax.random.key(0), x)

@@ -203,13 +203,14 @@ class AverageAndMinAgainstNnxTest(chex.TestCase):
 def test_family_under_nnx_jit_and_grad():
     class Net(nnx.Module):
         def __init__(self, rngs):
-            self.conv = nnx.Conv(3, 4, (3, 3), rngs=rngs)
             self.avg = jaxpool.nnx.AvgPool((3, 3), (2, 2), 1, ceil_mode=True)
             self.min = jaxpool.nnx.MinPool((2, 2), (2, 2))
             self.head = jaxpool.nnx.AdaptiveAvgPool((1, 1))
+            self.linear = nnx.Linear(3, 4, rngs=rngs)
 
         def __call__(self, x):
-            return self.head(self.min(self.avg(self.conv(x)))).reshape(x.shape[0], -1)
+            pooled = self.head(self.min(self.avg(x))).reshape(x.shape[0], -1)
+            return self.linear(pooled)
 
     model = Net(nnx.Rngs(0))
     x = distinct_inputs((2, 9, 9, 3))
