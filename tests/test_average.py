@@ -12,6 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from references import example_inputs
 from references import output_size
 from references import saved_residual_lines
@@ -314,3 +317,51 @@ def test_global_average_program_does_not_grow_with_the_window():
     np.testing.assert_allclose(
         jaxpool.adaptive_avg_pool(x, (1, 1))[:, 0, 0], x.mean(axis=(1, 2)), rtol=1e-5
     )
+
+
+@st.composite
+def _geometries(draw):
+    """A 1-D or 2-D pooling whose windows PyTorch's formula keeps non-empty."""
+    d = draw(st.integers(1, 2))
+    window = tuple(draw(st.integers(1, 4)) for _ in range(d))
+    strides = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    pairs = [tuple(draw(st.integers(0, w)) for _ in range(2)) for w in window]
+    spatial = tuple(draw(st.integers(w, w + 5)) for w in window)
+    return (
+        spatial,
+        window,
+        strides,
+        pairs,
+        draw(st.booleans()),
+        draw(st.booleans()),
+        draw(st.sampled_from([None, 1, 3])),
+    )
+
+
+@settings(max_examples=50, deadline=None)
+@given(_geometries())
+def test_random_geometries_against_brute_force(geometry):
+    spatial, window, strides, pairs, ceil_mode, include, override = geometry
+    x = example_inputs((2, *spatial), seed=12)
+    values = jax.jit(
+        lambda x: jaxpool.avg_pool(
+            x,
+            window,
+            strides,
+            pairs,
+            ceil_mode=ceil_mode,
+            count_include_pad=include,
+            divisor_override=override,
+            channel_axis=0,
+        )
+    )(x)
+    expected = brute_force_avg(
+        x,
+        window,
+        strides,
+        pairs,
+        ceil_mode=ceil_mode,
+        count_include_pad=include,
+        divisor_override=override,
+    )
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-6)

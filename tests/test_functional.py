@@ -313,3 +313,28 @@ def test_family_against_pytorch():
             x,
             rtol=1e-5,
         )
+
+
+def test_signatures_are_pytorchs_where_pytorch_exposes_them():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    for name in (
+        "adaptive_avg_pool2d",
+        "adaptive_avg_pool3d",
+        "lp_pool1d",
+        "lp_pool2d",
+        "lp_pool3d",
+    ):
+        theirs = inspect.signature(getattr(torch.nn.functional, name))
+        ours = inspect.signature(getattr(F, name))
+        assert [(p.name, p.default) for p in ours.parameters.values()] == [
+            (p.name, p.default) for p in theirs.parameters.values()
+        ], name
+    # avg_pool*d and adaptive_avg_pool1d are builtins in PyTorch: their
+    # documented parameters.
+    assert list(inspect.signature(F.adaptive_avg_pool1d).parameters) == ["input", "output_size"]
+    for d in (1, 2, 3):
+        names = ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
+        names += ["divisor_override"] if d > 1 else []
+        assert list(inspect.signature(AVG[d]).parameters) == names
