@@ -16,6 +16,8 @@ Where these accept what PyTorch refuses:
   element the largest is kept (PyTorch keeps an arbitrary one).
 * ``avg_pool*d`` with padding over half the kernel: without
   ``count_include_pad`` a window lying wholly in padding averages to 0.
+* ``fractional_max_pool*d`` takes ``key=``, a ``jax.random`` key, where
+  ``_random_samples`` is not given (JAX has no global random state).
 * ``adaptive_max_pool*d`` with several NaN in a window selects the first
   (PyTorch the last); ``output_size`` of 0 is refused (PyTorch returns an empty
   array).
@@ -44,6 +46,7 @@ from jaxpool._adaptive import adaptive_switches_to_indices as _adaptive_indices
 from jaxpool._family import adaptive_avg_pool as _adaptive_avg_pool
 from jaxpool._family import avg_pool as _core_avg_pool
 from jaxpool._family import lp_pool as _core_lp_pool
+from jaxpool._fractional import fractional_max_pool as _fractional_max_pool
 from jaxpool._geometry import _is_int
 from jaxpool._geometry import adaptive_geometry as _adaptive_geometry
 from jaxpool._pooling import max_pool_with_argmax as _max_pool_with_argmax
@@ -61,6 +64,8 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
     "lp_pool1d",
     "lp_pool2d",
     "lp_pool3d",
@@ -485,3 +490,103 @@ def lp_pool3d(
 ) -> jax.Array:
     """``torch.nn.functional.lp_pool3d``; see :func:`lp_pool1d`."""
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _fractional(d, input, kernel_size, output_size, output_ratio, return_indices, samples, key):
+    name = f"fractional_max_pool{d}d"
+    input, channel_axis = _channel_axis(name, input, d)
+    if not jnp.issubdtype(input.dtype, jnp.floating):
+        raise TypeError(f"{name} takes floating-point input; got dtype {input.dtype}")
+    window = _ints("kernel_size", kernel_size, d, 1)
+    spatial = input.shape[-d:]
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{name} needs output_size or output_ratio; got neither")
+        ratios = (output_ratio,) * d if not isinstance(output_ratio, Sequence) else output_ratio
+        if len(ratios) != d or not all(0 < float(r) < 1 for r in ratios):
+            raise ValueError(
+                f"output_ratio must be a number or {d} numbers in (0, 1); got "
+                f"output_ratio={output_ratio!r}"
+            )
+        output_size = tuple(int(n * float(r)) for n, r in zip(spatial, ratios))
+    sizes = _ints("output_size", output_size, d, 1)
+    for length, size, k in zip(spatial, sizes, window):
+        if size + k - 1 > length:
+            raise ValueError(
+                f"{name}: output_size {sizes} with kernel_size {window} needs input of at "
+                f"least output_size + kernel_size - 1 along each axis; got spatial shape {spatial}"
+            )
+    batched = input if channel_axis == 1 else input[None]
+    shape = (batched.shape[0], batched.shape[1], d)
+    if samples is None:
+        if key is None:
+            raise ValueError(
+                f"{name} draws its windows at random: pass key=jax.random.key(...) (JAX has no "
+                "global random state), or PyTorch's _random_samples"
+            )
+        samples = jax.random.uniform(key, shape, jnp.promote_types(input.dtype, jnp.float32))
+    samples = jnp.asarray(samples)
+    if samples.shape != shape:
+        raise ValueError(f"_random_samples must have shape {shape}; got {samples.shape}")
+    values, indices = _fractional_max_pool(batched, window, sizes, samples)
+    if channel_axis == 0:
+        values, indices = values[0], indices[0]
+    return (values, indices) if return_indices else values
+
+
+def fractional_max_pool2d(
+    input: ArrayLike,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: ArrayLike | None = None,
+    *,
+    key: jax.Array | None = None,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.fractional_max_pool2d``: max pooling over
+    pseudo-random windows of ``kernel_size``, to ``output_size`` or
+    ``int(size * output_ratio)`` per axis.
+
+    Along an axis of length ``L`` pooled to ``n``, window ``i`` starts at
+    ``int((i + u) * alpha) - int(u * alpha)`` with ``alpha = (L - k) / (n -
+    1)`` (the last at ``L - k``), ``u`` one sample in ``[0, 1)`` per plane
+    and axis, as PyTorch computes it. Given the same ``_random_samples``
+    (shape ``(N, C, 2)``, ``N = 1`` for unbatched input; sample 0 for the
+    width, 1 for the height) values and indices equal PyTorch's; otherwise
+    pass ``key``, a ``jax.random`` key (JAX has no global random state).
+    Ties go to the first element in row-major window order, NaN to the last
+    NaN (PyTorch's rule here). The gradient goes to the selected element,
+    routed with gathers and selects (no scatter).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> x = jnp.arange(25.0).reshape(1, 5, 5)
+      >>> F.fractional_max_pool2d(x, 2, output_size=3,
+      ...                         _random_samples=jnp.full((1, 1, 2), 0.5))
+      Array([[[ 6.,  8.,  9.],
+              [16., 18., 19.],
+              [21., 23., 24.]]], dtype=float32)
+    """
+    return _fractional(
+        2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
+    )
+
+
+def fractional_max_pool3d(
+    input: ArrayLike,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: ArrayLike | None = None,
+    *,
+    key: jax.Array | None = None,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.fractional_max_pool3d``: see
+    :func:`fractional_max_pool2d`; ``_random_samples`` has shape ``(N, C,
+    3)`` (samples 0, 1, 2 for depth, height, width)."""
+    return _fractional(
+        3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
+    )
