@@ -361,10 +361,12 @@ def min_pool(
     It is max pooling of the order-reversed input, which is exact: ``-x``
     for floats, bitwise not ``~x`` for integers (which reverses the order of
     signed and unsigned integers alike without overflow, where ``-x`` would
-    overflow at the minimum), logical not for bool. So it has max pooling's
-    speed and its one-byte-per-output backward. (For floats the gradient's
-    zeros come out as ``-0.0``, the negation of max pooling's, which
-    compares equal to ``0.0``.)
+    overflow at the minimum), logical not for bool. So its gradient is as
+    fast as max pooling's and saves one byte per output. (For floats the
+    gradient's zeros come out as ``-0.0``, the negation of max pooling's,
+    which compares equal to ``0.0``.) The forward alone costs more than max
+    pooling's: XLA on CPU writes the reversed input out as a copy first
+    (docs/pooling-family.md has the figures).
 
     Args:
       inputs, window_shape, strides, padding, window_dilation, ceil_mode,
