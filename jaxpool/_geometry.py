@@ -480,6 +480,69 @@ class PoolGeometry:
                 position += 1
         return tuple(axes)
 
+    def reduce_window_padding(self) -> tuple[tuple[int, int], ...]:
+        """Full-rank ``lax.reduce_window`` padding whose windows are exactly
+        these: :attr:`extent_padding`, with a negative ``high`` (trailing
+        elements no window reaches) left to the floor division."""
+        return tuple(
+            self._full_rank([(low, max(high, 0)) for low, high in self.extent_padding], (0, 0))
+        )
+
+    def extent_pad_config(self) -> list[tuple[int, int, int]]:
+        """``lax.pad`` config (a negative ``high`` crops) turning the input
+        into exactly the extent the windows cover."""
+        return self._full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
+
+    def position_slice(self, offsets: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+        """``lax.slice`` ``(start, limit, strides)`` of the extent-padded
+        input (:meth:`extent_pad_config`) holding window position
+        ``offsets`` of every window: an output-shaped array."""
+        limits = [
+            offset + stride * (size - 1) + 1
+            for offset, stride, size in zip(offsets, self.strides, self.output_spatial_shape)
+        ]
+        limit = list(self.padded_extent_shape)
+        for axis, value in zip(self.spatial_axes, limits):
+            limit[axis] = value
+        return self._full_rank(offsets, 0), limit, self._full_rank(self.strides, 1)
+
+    def window_counts(self, count_include_pad: bool) -> np.ndarray:
+        """How many positions of each window count for an average,
+        broadcastable to :attr:`output_shape` (int64).
+
+        With ``count_include_pad`` the positions in the input or in the
+        padding asked for (PyTorch's rule: a ``ceil_mode`` window's positions
+        past the high padding are not counted); without, only the positions
+        holding input elements. Windows are boxes, so the count is the
+        product of per-axis counts.
+        """
+        count = np.ones((), np.int64)
+        for length, window, stride, dilation, (low, high), size in zip(
+            self.spatial_shape,
+            self.window_shape,
+            self.strides,
+            self.window_dilation,
+            self.padding,
+            self.output_spatial_shape,
+        ):
+            # Positions in the padded coordinates, where the input starts at low.
+            index = np.arange(size)[:, None] * stride + np.arange(window)[None, :] * dilation
+            if count_include_pad:
+                inside = index < low + length + high
+            else:
+                inside = (index >= low) & (index < low + length)
+            count = np.multiply.outer(count, inside.sum(axis=1))
+        return count.reshape(self._full_rank(count.shape, 1))
+
+    def average_divisor(self, count_include_pad: bool, divisor_override: int | None) -> np.ndarray:
+        """The static divisor of each window's sum, broadcastable to
+        :attr:`output_shape`: ``divisor_override`` where given, else
+        :meth:`window_counts` (at least 1, so that a window lying wholly in
+        padding averages to 0 rather than 0 / 0)."""
+        if divisor_override is not None:
+            return np.full(self._full_rank((1,) * len(self.spatial_axes), 1), divisor_override)
+        return np.maximum(self.window_counts(count_include_pad), 1)
+
     def real_position_masks(self, box: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
         """Per window position, which windows of ``box`` see a real element
         there, broadcastable to the box; ``None`` where all of them do."""
@@ -870,6 +933,45 @@ class AdaptiveGeometry:
     @property
     def switch_dtype(self) -> np.dtype:
         return switch_dtype(math.prod(self.max_window_shape))
+
+    @property
+    def windows_are_disjoint_blocks(self) -> bool:
+        """Every axis's windows tile it (``n`` divides ``L``): one reshape
+        splits out all windows at once."""
+        return all(axis.period == 1 for axis in self.axes)
+
+    @property
+    def blocks_shape(self) -> tuple[int, ...]:
+        """The input's shape with every spatial axis split into ``(windows,
+        window)``; only for disjoint blocks."""
+        shape: list[int] = []
+        sizes = {axis.axis: axis for axis in self.axes}
+        for axis, length in enumerate(self.input_shape):
+            if axis in sizes:
+                shape.extend((sizes[axis].size, length // sizes[axis].size))
+            else:
+                shape.append(length)
+        return tuple(shape)
+
+    def block_window_axes(self) -> tuple[int, ...]:
+        """Axes of :attr:`blocks_shape` that index a position in a window."""
+        axes, position = [], 0
+        for axis in range(self.ndim):
+            position += 2 if axis in self.spatial_axes else 1
+            if axis in self.spatial_axes:
+                axes.append(position - 1)
+        return tuple(axes)
+
+    def window_sizes(self) -> np.ndarray:
+        """The number of elements in each window, broadcastable to
+        :attr:`output_shape` (int64): an adaptive average's divisor."""
+        size = np.ones((), np.int64)
+        for axis in self.axes:
+            size = np.multiply.outer(size, axis.stops() - axis.starts())
+        shape = [1] * self.ndim
+        for axis, length in zip(self.spatial_axes, size.shape):
+            shape[axis] = length
+        return size.reshape(shape)
 
 
 def adaptive_geometry(

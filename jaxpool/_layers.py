@@ -11,9 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from jaxpool import adaptive_avg_pool
 from jaxpool import adaptive_max_pool_with_argmax
+from jaxpool import avg_pool
 from jaxpool import max_pool_with_argmax
 from jaxpool import max_unpool
+from jaxpool import min_pool_with_argmin
+from jaxpool._family import check_average_flags
 from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
 
@@ -82,15 +86,19 @@ def _keywords(layer: Any) -> dict[str, Any]:
     }
 
 
+def _check_window_shape(window_shape: Any) -> None:
+    if _is_int(window_shape):
+        raise TypeError(
+            "window_shape must be a tuple of ints, one per spatial axis, such as "
+            f"{(window_shape,) * 2!r} for 2-D pooling; got {window_shape!r}"
+        )
+
+
 def check_settings(layer: Any) -> None:
     """Raises the ``TypeError`` or ``ValueError`` that pooling with the
     layer's settings would raise on any input, so that a layer fails when it
     is built."""
-    if _is_int(layer.window_shape):
-        raise TypeError(
-            "window_shape must be a tuple of ints, one per spatial axis, such as "
-            f"{(layer.window_shape,) * 2!r} for 2-D pooling; got {layer.window_shape!r}"
-        )
+    _check_window_shape(layer.window_shape)
     check_flags(layer.autodiff, layer.return_switches)
     shape = example_shape(layer.window_shape, layer.window_dilation, layer.channel_axis)
     pool_geometry(
@@ -98,10 +106,12 @@ def check_settings(layer: Any) -> None:
     )
 
 
-def pool(layer: Any, inputs: Any) -> Any:
-    """One call of the pooling function with the layer's settings: the
-    values, or ``(values, switches)`` if ``layer.return_switches``."""
-    values, switches = max_pool_with_argmax(
+def pool(layer: Any, inputs: Any, *, minimum: bool = False) -> Any:
+    """One call of the pooling function (max, or min with ``minimum``) with
+    the layer's settings: the values, or ``(values, switches)`` if
+    ``layer.return_switches``."""
+    function = min_pool_with_argmin if minimum else max_pool_with_argmax
+    values, switches = function(
         inputs,
         layer.window_shape,
         layer.strides,
@@ -112,14 +122,52 @@ def pool(layer: Any, inputs: Any) -> Any:
     return (values, switches) if layer.return_switches else values
 
 
-def check_adaptive_settings(layer: Any) -> None:
-    """Raises what adaptive pooling with the layer's settings would raise on
-    any input, so that a layer fails when it is built."""
-    check_flags(layer.autodiff, layer.return_switches)
+def _average_keywords(layer: Any) -> dict[str, Any]:
+    return {
+        "window_dilation": layer.window_dilation,
+        "ceil_mode": layer.ceil_mode,
+        "count_include_pad": layer.count_include_pad,
+        "divisor_override": layer.divisor_override,
+        "channel_axis": layer.channel_axis,
+    }
+
+
+def check_average_settings(layer: Any) -> None:
+    """Raises what :func:`jaxpool.avg_pool` with the layer's settings would
+    raise on any input."""
+    _check_window_shape(layer.window_shape)
+    keywords = _average_keywords(layer)
+    check_average_flags(keywords.pop("count_include_pad"), keywords.pop("divisor_override"))
+    shape = example_shape(layer.window_shape, layer.window_dilation, layer.channel_axis)
+    pool_geometry(shape, np.float32, layer.window_shape, layer.strides, layer.padding, **keywords)
+
+
+def average(layer: Any, inputs: Any) -> Any:
+    """One call of :func:`jaxpool.avg_pool` with the layer's settings."""
+    return avg_pool(
+        inputs, layer.window_shape, layer.strides, layer.padding, **_average_keywords(layer)
+    )
+
+
+def check_adaptive_average_settings(layer: Any) -> None:
+    """Raises what :func:`jaxpool.adaptive_avg_pool` with the layer's
+    settings would raise on any input."""
     output_shape = layer.output_shape
     d = len(output_shape) if isinstance(output_shape, tuple) else 1
     shape = example_shape((1,) * d, None, layer.channel_axis)
     adaptive_geometry(shape, output_shape, channel_axis=layer.channel_axis)
+
+
+def adaptive_average(layer: Any, inputs: Any) -> Any:
+    """One call of :func:`jaxpool.adaptive_avg_pool` with the layer's settings."""
+    return adaptive_avg_pool(inputs, layer.output_shape, channel_axis=layer.channel_axis)
+
+
+def check_adaptive_settings(layer: Any) -> None:
+    """Raises what adaptive pooling with the layer's settings would raise on
+    any input, so that a layer fails when it is built."""
+    check_flags(layer.autodiff, layer.return_switches)
+    check_adaptive_average_settings(layer)
 
 
 def adaptive_pool(layer: Any, inputs: Any) -> Any:

@@ -1,5 +1,6 @@
 """Drop-in replacements for Equinox's ``MaxPool1d``, ``MaxPool2d``,
-``MaxPool3d`` and the general ``Pool`` with ``lax.max``.
+``MaxPool3d``, the general ``Pool`` with ``lax.max``, ``AvgPool1d/2d/3d``
+and (with PyTorch's windows) ``AdaptiveMaxPool``/``AdaptiveAvgPool``.
 
 Same signatures, the same unbatched channels-first layout ``(channels,
 *spatial)`` and the same ``use_ceil`` rule as Equinox, so swapping
@@ -13,6 +14,7 @@ jaxpool's. Two settings Equinox lacks: ``window_dilation`` and
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +24,9 @@ import jax
 import numpy as np
 
 from jaxpool import _layers
+from jaxpool import adaptive_avg_pool
 from jaxpool import adaptive_max_pool_with_argmax
+from jaxpool import avg_pool
 from jaxpool import max_pool_with_argmax
 from jaxpool import max_unpool
 from jaxpool._geometry import adaptive_geometry
@@ -31,10 +35,18 @@ from jaxpool._geometry import pool_geometry
 eqx = _layers.import_framework("equinox", "jaxpool.equinox", "Equinox", "equinox")
 
 __all__ = [
+    "AdaptiveAvgPool",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
+    "AvgPool",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
     "MaxPool",
     "MaxPool1d",
     "MaxPool2d",
@@ -46,7 +58,107 @@ __all__ = [
 ]
 
 
-class MaxPool(eqx.Module):
+def _check_unbatched(x: Any, num_spatial_dims: int) -> None:
+    """Equinox layers take one example: ``(channels, *spatial)``. A batch
+    (one more leading axis) is told to use ``jax.vmap``."""
+    if np.ndim(x) == num_spatial_dims + 1:
+        return
+    dims = ", ".join(f"dim_{i}" for i in range(1, num_spatial_dims + 1))
+    message = f"input must have shape (channels, {dims}); got shape {np.shape(x)}"
+    if np.ndim(x) == num_spatial_dims + 2:
+        message += (
+            ". Equinox layers take one unbatched example; for a batch, map the layer "
+            "over it: jax.vmap(layer)(x)"
+        )
+    raise ValueError(message)
+
+
+class _SlidingWindows(eqx.Module):
+    """Equinox's window settings, checked and spelt out per axis, and its
+    ``use_ceil`` padding rule: what :class:`MaxPool` and :class:`AvgPool`
+    share."""
+
+    num_spatial_dims: int = eqx.field(static=True)
+    kernel_size: tuple[int, ...] = eqx.field(static=True)
+    stride: tuple[int, ...] = eqx.field(static=True)
+    padding: tuple[tuple[int, int], ...] = eqx.field(static=True)
+    use_ceil: bool = eqx.field(static=True)
+    window_dilation: tuple[int, ...] = eqx.field(static=True)
+
+    def __init__(
+        self,
+        num_spatial_dims: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | Sequence[tuple[int, int]] = 0,
+        use_ceil: bool = False,
+        window_dilation: int | Sequence[int] = 1,
+    ) -> None:
+        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
+            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
+        kernel_size = _layers.frozen(kernel_size)
+        if isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, bool):
+            kernel_size = (kernel_size,) * num_spatial_dims
+        if isinstance(kernel_size, tuple) and len(kernel_size) != num_spatial_dims:
+            raise ValueError(
+                f"kernel_size must be an int or {num_spatial_dims} ints; got {kernel_size!r}"
+            )
+        if not isinstance(use_ceil, (bool, np.bool_)):
+            raise TypeError(f"use_ceil must be a bool; got {use_ceil!r}")
+        # The core checks the settings and spells them out per axis.
+        geometry = pool_geometry(
+            _layers.example_shape(kernel_size, _layers.frozen(window_dilation), 0),
+            np.float32,
+            kernel_size,
+            _layers.frozen(stride),
+            _layers.frozen(padding),
+            window_dilation=_layers.frozen(window_dilation),
+            channel_axis=0,
+        )
+        self.num_spatial_dims = int(num_spatial_dims)
+        self.kernel_size = geometry.window_shape
+        self.stride = geometry.strides
+        self.window_dilation = geometry.window_dilation
+        self.padding = geometry.padding
+        self.use_ceil = bool(use_ceil)
+        self._check_padding(self.padding)
+
+    def _spans(self) -> tuple[int, ...]:
+        return tuple(
+            dilation * (window - 1) + 1
+            for window, dilation in zip(self.kernel_size, self.window_dilation)
+        )
+
+    def _check_padding(self, padding: tuple[tuple[int, int], ...]) -> None:
+        for (low, high), span in zip(padding, self._spans()):
+            if max(low, high) > span:
+                raise ValueError(
+                    f"padding {(low, high)} is larger than the window ({span}); "
+                    "Equinox refuses it too"
+                )
+
+    def _ceil_padding(self, spatial_shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+        """Equinox's ``use_ceil``: ``stride`` more high padding on every axis
+        whose windows do not end exactly at the end of the padded input."""
+        padding = []
+        for length, (low, high), span, stride in zip(
+            spatial_shape, self.padding, self._spans(), self.stride
+        ):
+            fits = (length + low + high - span) % stride == 0
+            padding.append((low, high) if fits else (low, high + stride))
+        return tuple(padding)
+
+    def _call_padding(self, x: Any) -> tuple[tuple[int, int], ...]:
+        """The padding for ``x`` (checked to be one unbatched example)."""
+        _check_unbatched(x, self.num_spatial_dims)
+        if not self.use_ceil:
+            return self.padding
+        padding = self._ceil_padding(np.shape(x)[1:])
+        self._check_padding(padding)
+        return padding
+
+
+class MaxPool(_SlidingWindows):
     """Max pooling over ``num_spatial_dims`` axes of an unbatched input.
 
     The input is ``(channels, dim_1, ..., dim_N)``, as in Equinox; use
@@ -81,12 +193,6 @@ class MaxPool(eqx.Module):
       TypeError, ValueError: a bad setting, naming the value.
     """
 
-    num_spatial_dims: int = eqx.field(static=True)
-    kernel_size: tuple[int, ...] = eqx.field(static=True)
-    stride: tuple[int, ...] = eqx.field(static=True)
-    padding: tuple[tuple[int, int], ...] = eqx.field(static=True)
-    use_ceil: bool = eqx.field(static=True)
-    window_dilation: tuple[int, ...] = eqx.field(static=True)
     return_switches: bool = eqx.field(static=True)
     autodiff: str = eqx.field(static=True)
 
@@ -102,62 +208,10 @@ class MaxPool(eqx.Module):
         return_switches: bool = False,
         autodiff: str = "vjp",
     ) -> None:
-        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
-            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
-        kernel_size = _layers.frozen(kernel_size)
-        if isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, bool):
-            kernel_size = (kernel_size,) * num_spatial_dims
-        if isinstance(kernel_size, tuple) and len(kernel_size) != num_spatial_dims:
-            raise ValueError(
-                f"kernel_size must be an int or {num_spatial_dims} ints; got {kernel_size!r}"
-            )
-        if not isinstance(use_ceil, (bool, np.bool_)):
-            raise TypeError(f"use_ceil must be a bool; got {use_ceil!r}")
         _layers.check_flags(autodiff, return_switches)
-        # The core checks the settings and spells them out per axis.
-        geometry = pool_geometry(
-            _layers.example_shape(kernel_size, _layers.frozen(window_dilation), 0),
-            np.float32,
-            kernel_size,
-            _layers.frozen(stride),
-            _layers.frozen(padding),
-            window_dilation=_layers.frozen(window_dilation),
-            channel_axis=0,
-        )
-        self.num_spatial_dims = int(num_spatial_dims)
-        self.kernel_size = geometry.window_shape
-        self.stride = geometry.strides
-        self.window_dilation = geometry.window_dilation
-        self.padding = geometry.padding
-        self.use_ceil = bool(use_ceil)
+        super().__init__(num_spatial_dims, kernel_size, stride, padding, use_ceil, window_dilation)
         self.return_switches = bool(return_switches)
         self.autodiff = autodiff
-        self._check_padding(self.padding)
-
-    def _spans(self) -> tuple[int, ...]:
-        return tuple(
-            dilation * (window - 1) + 1
-            for window, dilation in zip(self.kernel_size, self.window_dilation)
-        )
-
-    def _check_padding(self, padding: tuple[tuple[int, int], ...]) -> None:
-        for (low, high), span in zip(padding, self._spans()):
-            if max(low, high) > span:
-                raise ValueError(
-                    f"padding {(low, high)} is larger than the window ({span}); "
-                    "Equinox refuses it too"
-                )
-
-    def _ceil_padding(self, spatial_shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-        """Equinox's ``use_ceil``: ``stride`` more high padding on every axis
-        whose windows do not end exactly at the end of the padded input."""
-        padding = []
-        for length, (low, high), span, stride in zip(
-            spatial_shape, self.padding, self._spans(), self.stride
-        ):
-            fits = (length + low + high - span) % stride == 0
-            padding.append((low, high) if fits else (low, high + stride))
-        return tuple(padding)
 
     def __call__(self, x: jax.Array, *, key: Any = None) -> Any:
         """Pools ``x`` of shape ``(channels, dim_1, ..., dim_N)``.
@@ -171,18 +225,11 @@ class MaxPool(eqx.Module):
           of that shape with ``return_switches=True``.
         """
         del key
-        if np.ndim(x) != self.num_spatial_dims + 1:
-            dims = ", ".join(f"dim_{i}" for i in range(1, self.num_spatial_dims + 1))
-            raise ValueError(f"input must have shape (channels, {dims}); got shape {np.shape(x)}")
-        padding = self.padding
-        if self.use_ceil:
-            padding = self._ceil_padding(np.shape(x)[1:])
-            self._check_padding(padding)
         values, switches = max_pool_with_argmax(
             x,
             self.kernel_size,
             self.stride,
-            padding,
+            self._call_padding(x),
             window_dilation=self.window_dilation,
             channel_axis=0,
             autodiff=self.autodiff,
@@ -190,21 +237,27 @@ class MaxPool(eqx.Module):
         return (values, switches) if self.return_switches else values
 
 
-class _FixedDims(MaxPool):
-    """:class:`MaxPool` with the number of spatial axes set by the class: its
-    arguments are :class:`MaxPool`'s after ``num_spatial_dims``."""
+def _fixed_dims(base: type) -> type:
+    """``base`` with the number of spatial axes set by the subclass (its
+    ``spatial_dims``): the arguments are ``base``'s after
+    ``num_spatial_dims``."""
 
-    spatial_dims: ClassVar[int]
+    class FixedDims(base):
+        spatial_dims: ClassVar[int]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(self.spatial_dims, *args, **kwargs)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(self.spatial_dims, *args, **kwargs)
+
+    # Shown by help() and inspect.signature: base's, without num_spatial_dims.
+    signature = inspect.signature(base.__init__)
+    FixedDims.__init__.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != "num_spatial_dims"]
+    )
+    FixedDims.__name__ = FixedDims.__qualname__ = f"_FixedDims{base.__name__}"
+    return FixedDims
 
 
-# Shown by help() and inspect.signature: MaxPool's, without num_spatial_dims.
-_signature = inspect.signature(MaxPool.__init__)
-_FixedDims.__init__.__signature__ = _signature.replace(  # type: ignore[attr-defined]
-    parameters=[p for name, p in _signature.parameters.items() if name != "num_spatial_dims"]
-)
+_FixedDims = _fixed_dims(MaxPool)
 
 
 class MaxPool1d(_FixedDims):
@@ -233,7 +286,108 @@ class MaxPool3d(_FixedDims):
     spatial_dims = 3
 
 
-class AdaptiveMaxPool(eqx.Module):
+class AvgPool(_SlidingWindows):
+    """Average pooling over ``num_spatial_dims`` axes of an unbatched input,
+    with Equinox's conventions: equal to ``eqx.nn.AvgPool1d/2d/3d``.
+
+    The input is ``(channels, dim_1, ..., dim_N)``; use ``jax.vmap`` for a
+    batch. As in Equinox, every window's sum is divided by the full window
+    size ``prod(kernel_size)``: padded positions count, including the extra
+    high padding of ``use_ceil`` (Equinox's rule above, in
+    :class:`MaxPool`). PyTorch's ``ceil_mode`` differs: its extra window is
+    divided by the positions in the input and its padding only; use
+    :func:`jaxpool.avg_pool` (``ceil_mode=True``) or
+    :func:`jaxpool.functional.avg_pool2d` for PyTorch's divisor. The
+    gradient is the transpose of the window sum (no residual, no scatter).
+
+    Args:
+      num_spatial_dims: the number ``N`` of pooled axes.
+      kernel_size: window size, an int or ``N`` ints.
+      stride: step between windows, an int or ``N`` ints.
+      padding: an int, ``N`` ints or ``N`` ``(low, high)`` pairs; at most
+        the window, as Equinox requires.
+      use_ceil: Equinox's ``use_ceil``.
+
+    Raises:
+      TypeError, ValueError: a bad setting, naming the value.
+    """
+
+    def __init__(
+        self,
+        num_spatial_dims: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] | Sequence[tuple[int, int]] = 0,
+        use_ceil: bool = False,
+    ) -> None:
+        super().__init__(num_spatial_dims, kernel_size, stride, padding, use_ceil)
+
+    def __call__(self, x: jax.Array, *, key: Any = None) -> jax.Array:
+        """Averages ``x`` of shape ``(channels, dim_1, ..., dim_N)``;
+        ``key`` is ignored, as in Equinox."""
+        del key
+        padding = self._call_padding(x)
+        # The padding is explicit (use_ceil's included), so every window
+        # position lies in the input or the padding: the divisor is the
+        # full window, Equinox's.
+        return avg_pool(
+            x,
+            self.kernel_size,
+            self.stride,
+            padding,
+            divisor_override=math.prod(self.kernel_size),
+            channel_axis=0,
+        )
+
+
+_FixedDimsAvg = _fixed_dims(AvgPool)
+
+
+class AvgPool1d(_FixedDimsAvg):
+    """:class:`AvgPool` over one spatial axis: input ``(channels, dim)``."""
+
+    spatial_dims = 1
+
+
+class AvgPool2d(_FixedDimsAvg):
+    """:class:`AvgPool` over two spatial axes: input ``(channels, dim_1, dim_2)``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.equinox
+      >>> jaxpool.equinox.AvgPool2d(2, stride=2)(jnp.arange(16.0).reshape(1, 4, 4))
+      Array([[[ 2.5,  4.5],
+              [10.5, 12.5]]], dtype=float32)
+    """
+
+    spatial_dims = 2
+
+
+class AvgPool3d(_FixedDimsAvg):
+    """:class:`AvgPool` over three spatial axes: input ``(channels, d1, d2, d3)``."""
+
+    spatial_dims = 3
+
+
+class _TargetShape(eqx.Module):
+    """An adaptive layer's ``target_shape``, checked, and its input check."""
+
+    target_shape: tuple[int | None, ...] = eqx.field(static=True)
+
+    def __init__(self, target_shape: int | Sequence[int | None], num_spatial_dims: int) -> None:
+        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
+            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
+        target_shape = _layers.frozen(target_shape)
+        if isinstance(target_shape, numbers.Integral) and not isinstance(target_shape, bool):
+            target_shape = (target_shape,) * num_spatial_dims
+        if not isinstance(target_shape, tuple) or len(target_shape) != num_spatial_dims:
+            raise ValueError(
+                f"target_shape must be an int or {num_spatial_dims} entries; got {target_shape!r}"
+            )
+        adaptive_geometry((1,) * (num_spatial_dims + 1), target_shape, channel_axis=0)
+        self.target_shape = target_shape
+
+
+class AdaptiveMaxPool(_TargetShape):
     """Adaptive max pooling of an unbatched ``(channels, *spatial)`` input
     to ``target_shape``, with PyTorch's windows.
 
@@ -256,7 +410,6 @@ class AdaptiveMaxPool(eqx.Module):
       autodiff: ``"vjp"`` (reverse mode) or ``"jvp"`` (forward mode too).
     """
 
-    target_shape: tuple[int | None, ...] = eqx.field(static=True)
     return_switches: bool = eqx.field(static=True)
     autodiff: str = eqx.field(static=True)
 
@@ -268,18 +421,8 @@ class AdaptiveMaxPool(eqx.Module):
         return_switches: bool = False,
         autodiff: str = "vjp",
     ) -> None:
-        if not isinstance(num_spatial_dims, numbers.Integral) or num_spatial_dims < 1:
-            raise ValueError(f"num_spatial_dims must be a positive int; got {num_spatial_dims!r}")
-        target_shape = _layers.frozen(target_shape)
-        if isinstance(target_shape, numbers.Integral) and not isinstance(target_shape, bool):
-            target_shape = (target_shape,) * num_spatial_dims
-        if not isinstance(target_shape, tuple) or len(target_shape) != num_spatial_dims:
-            raise ValueError(
-                f"target_shape must be an int or {num_spatial_dims} entries; got {target_shape!r}"
-            )
+        super().__init__(target_shape, num_spatial_dims)
         _layers.check_flags(autodiff, return_switches)
-        adaptive_geometry((1,) * (num_spatial_dims + 1), target_shape, channel_axis=0)
-        self.target_shape = target_shape
         self.return_switches = bool(return_switches)
         self.autodiff = autodiff
 
@@ -287,11 +430,7 @@ class AdaptiveMaxPool(eqx.Module):
         """Pools ``x`` of shape ``(channels, *spatial)`` to ``(channels,
         *target_shape)``; ``key`` is ignored, as in Equinox."""
         del key
-        if np.ndim(x) != len(self.target_shape) + 1:
-            raise ValueError(
-                f"input must have shape (channels, {len(self.target_shape)} spatial axes); "
-                f"got shape {np.shape(x)}"
-            )
+        _check_unbatched(x, len(self.target_shape))
         values, switches = adaptive_max_pool_with_argmax(
             x, self.target_shape, channel_axis=0, autodiff=self.autodiff
         )
@@ -323,6 +462,60 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool):
 
     def __init__(self, target_shape: int | Sequence[int | None], **kwargs: Any) -> None:
         super().__init__(target_shape, 3, **kwargs)
+
+
+class AdaptiveAvgPool(_TargetShape):
+    """Adaptive average pooling of an unbatched ``(channels, *spatial)``
+    input to ``target_shape``, with PyTorch's windows.
+
+    One call of :func:`jaxpool.adaptive_avg_pool`: window ``i`` of an axis of
+    length ``L`` pooled to ``n`` covers ``floor(i * L / n) <= j < ceil((i +
+    1) * L / n)`` and is divided by its size, as ``torch.nn.AdaptiveAvgPool2d``.
+    Equinox's own ``eqx.nn.AdaptiveAvgPool2d`` takes disjoint windows (the
+    first ``L % n`` of ``L // n + 1`` elements, the rest of ``L // n``), so
+    the two agree where ``n`` divides ``L`` and for global pooling, and
+    differ otherwise; Equinox refuses ``n > L``, allowed here. Use
+    ``jax.vmap`` for a batch.
+
+    Args:
+      target_shape: an int (every spatial axis) or one entry per spatial
+        axis; ``None`` keeps an axis.
+      num_spatial_dims: the number of pooled axes.
+    """
+
+    def __call__(self, x: jax.Array, *, key: Any = None) -> jax.Array:
+        """Averages ``x`` of shape ``(channels, *spatial)`` to ``(channels,
+        *target_shape)``; ``key`` is ignored, as in Equinox."""
+        del key
+        _check_unbatched(x, len(self.target_shape))
+        return adaptive_avg_pool(x, self.target_shape, channel_axis=0)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool):
+    """:class:`AdaptiveAvgPool` over one spatial axis: input ``(channels, dim)``."""
+
+    def __init__(self, target_shape: int | Sequence[int | None]) -> None:
+        super().__init__(target_shape, 1)
+
+
+class AdaptiveAvgPool2d(AdaptiveAvgPool):
+    """:class:`AdaptiveAvgPool` over two spatial axes.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.equinox
+      >>> jaxpool.equinox.AdaptiveAvgPool2d(1)(jnp.arange(16.0).reshape(1, 4, 4))
+      Array([[[7.5]]], dtype=float32)
+    """
+
+    def __init__(self, target_shape: int | Sequence[int | None]) -> None:
+        super().__init__(target_shape, 2)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool):
+    """:class:`AdaptiveAvgPool` over three spatial axes."""
+
+    def __init__(self, target_shape: int | Sequence[int | None]) -> None:
+        super().__init__(target_shape, 3)
 
 
 class MaxUnpool(eqx.Module):

@@ -14,6 +14,10 @@ Where these accept what PyTorch refuses:
   ``-inf`` with index ``-1`` and send no gradient.
 * ``max_unpool*d`` with overlapping windows: where several values land on one
   element the largest is kept (PyTorch keeps an arbitrary one).
+* ``avg_pool*d`` with padding over half the kernel: without
+  ``count_include_pad`` a window lying wholly in padding averages to 0.
+* ``fractional_max_pool*d`` takes ``key=``, a ``jax.random`` key, where
+  ``_random_samples`` is not given (JAX has no global random state).
 * ``adaptive_max_pool*d`` with several NaN in a window selects the first
   (PyTorch the last); ``output_size`` of 0 is refused (PyTorch returns an empty
   array).
@@ -27,7 +31,9 @@ unspecified results; PyTorch places any index.
 
 from __future__ import annotations
 
+import contextlib
 import operator
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +43,10 @@ import numpy as np
 
 from jaxpool._adaptive import adaptive_max_pool_with_argmax as _adaptive_with_argmax
 from jaxpool._adaptive import adaptive_switches_to_indices as _adaptive_indices
+from jaxpool._family import adaptive_avg_pool as _adaptive_avg_pool
+from jaxpool._family import avg_pool as _core_avg_pool
+from jaxpool._family import lp_pool as _core_lp_pool
+from jaxpool._fractional import fractional_max_pool as _fractional_max_pool
 from jaxpool._geometry import _is_int
 from jaxpool._geometry import adaptive_geometry as _adaptive_geometry
 from jaxpool._pooling import max_pool_with_argmax as _max_pool_with_argmax
@@ -45,9 +55,20 @@ from jaxpool._unpool import max_unpool as _unpool
 from jaxpool._unpool import switches_to_indices as _switches_to_indices
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "adaptive_max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "max_pool1d",
     "max_pool2d",
     "max_pool3d",
@@ -59,6 +80,15 @@ __all__ = [
 ArrayLike = jax.typing.ArrayLike
 
 
+_SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def _layout(d: int) -> str:
+    """The layouts PyTorch's ``d``-D pooling takes, as ``(N, C, H, W) or (C, H, W)``."""
+    spatial = ", ".join(_SPATIAL_NAMES[d])
+    return f"(N, C, {spatial}) or (C, {spatial})"
+
+
 def _channel_axis(name: str, input: Any, d: int) -> tuple[jax.Array, int]:
     """``input`` as an array, and its channel axis: 0 unbatched, 1 batched."""
     if not isinstance(input, (jax.Array, np.ndarray, np.generic)):
@@ -66,10 +96,30 @@ def _channel_axis(name: str, input: Any, d: int) -> tuple[jax.Array, int]:
     input = jnp.asarray(input)
     if input.ndim not in (d + 1, d + 2):
         raise ValueError(
-            f"{name} takes (N, C, *spatial) or (C, *spatial) input with {d} spatial axes, "
-            f"so {d + 2} or {d + 1} axes; got shape {input.shape}"
+            f"{name} expects channels-first input {_layout(d)}, so {d + 2} or {d + 1} axes; "
+            f"got shape {input.shape}"
         )
     return input, input.ndim - d - 1
+
+
+@contextlib.contextmanager
+def _layout_errors(name: str, input: jax.Array, d: int) -> Iterator[None]:
+    """Says the expected layout where the windows do not fit the input: the
+    usual cause is channels-last data, whose channels read as a spatial axis."""
+    try:
+        yield
+    except ValueError as error:
+        if "output would be empty" not in str(error):
+            raise
+        spatial = ", ".join(
+            f"{axis}={size}" for axis, size in zip(_SPATIAL_NAMES[d], input.shape[-d:])
+        )
+        raise ValueError(
+            f"{name} expects channels-first input {_layout(d)}; the input of shape "
+            f"{input.shape} reads as {spatial}, too small for the windows. Channels-last "
+            "(N, H, W, C) data must be moved first (jnp.moveaxis(x, -1, 1)), or pooled with "
+            f"the channels-last jaxpool functions. ({error})"
+        ) from None
 
 
 def _ints(name: str, value: Any, d: int, minimum: int) -> tuple[int, ...]:
@@ -99,7 +149,8 @@ def _max_pool(d, input, kernel_size, stride, padding, dilation, ceil_mode, retur
     input, channel_axis = _channel_axis(f"max_pool{d}d", input, d)
     window, strides, pads, dilation = _pooling(kernel_size, stride, padding, dilation, d)
     settings = dict(window_dilation=dilation, ceil_mode=bool(ceil_mode), channel_axis=channel_axis)
-    values, switches = _max_pool_with_argmax(input, window, strides, pads, **settings)
+    with _layout_errors(f"max_pool{d}d", input, d):
+        values, switches = _max_pool_with_argmax(input, window, strides, pads, **settings)
     if not return_indices:
         return values
     return values, _switches_to_indices(switches, input.shape, window, strides, pads, **settings)
@@ -135,11 +186,46 @@ def _max_unpool(d, input, indices, kernel_size, stride, padding, output_size):
     return _unpool(input, switches, input_shape, window, strides, pads, **settings, combine="max")
 
 
+def _output_size(output_size: Any, d: int) -> tuple[Any, ...]:
+    """PyTorch's ``output_size``: an int (or None) for every axis, or one each."""
+    if output_size is None or _is_int(output_size):
+        return (output_size,) * d
+    return tuple(output_size)
+
+
+def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor):
+    input, channel_axis = _channel_axis(f"avg_pool{d}d", input, d)
+    window, strides, pads, _ = _pooling(kernel_size, stride, padding, 1, d)
+    with _layout_errors(f"avg_pool{d}d", input, d):
+        return _core_avg_pool(
+            input,
+            window,
+            strides,
+            pads,
+            ceil_mode=bool(ceil_mode),
+            count_include_pad=count_include_pad,
+            divisor_override=divisor,
+            channel_axis=channel_axis,
+        )
+
+
+def _lp_pool(d, input, norm_type, kernel_size, stride, ceil_mode):
+    input, channel_axis = _channel_axis(f"lp_pool{d}d", input, d)
+    window, strides, _, _ = _pooling(kernel_size, stride, 0, 1, d)
+    with _layout_errors(f"lp_pool{d}d", input, d):
+        return _core_lp_pool(
+            input, norm_type, window, strides, ceil_mode=bool(ceil_mode), channel_axis=channel_axis
+        )
+
+
+def _adaptive_avg(d, input, output_size):
+    input, channel_axis = _channel_axis(f"adaptive_avg_pool{d}d", input, d)
+    return _adaptive_avg_pool(input, _output_size(output_size, d), channel_axis=channel_axis)
+
+
 def _adaptive_max_pool(d, input, output_size, return_indices):
     input, channel_axis = _channel_axis(f"adaptive_max_pool{d}d", input, d)
-    if output_size is None or _is_int(output_size):
-        output_size = (output_size,) * d
-    output_size = tuple(output_size)
+    output_size = _output_size(output_size, d)
     values, switches = _adaptive_with_argmax(input, output_size, channel_axis=channel_axis)
     if not return_indices:
         return values
@@ -276,3 +362,231 @@ def adaptive_max_pool3d(
     """``torch.nn.functional.adaptive_max_pool3d``; ``output_size`` an int or
     three entries, each an int or ``None``; see :func:`adaptive_max_pool1d`."""
     return _adaptive_max_pool(3, input, output_size, return_indices)
+
+
+def avg_pool1d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> jax.Array:
+    """``torch.nn.functional.avg_pool1d``: input ``(N, C, L)`` or ``(C, L)``.
+
+    PyTorch's divisor rules (see :func:`jaxpool.avg_pool`): with
+    ``count_include_pad`` the padding counts but a ``ceil_mode`` window's
+    positions past it do not; without, only input elements count. Padding
+    over half the kernel, which PyTorch refuses, is accepted (a window wholly
+    in padding averages to 0 without ``count_include_pad``).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> F.avg_pool1d(jnp.array([[1., 2., 3., 4., 5.]]), 2, ceil_mode=True)
+      Array([[1.5, 3.5, 5. ]], dtype=float32)
+    """
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> jax.Array:
+    """``torch.nn.functional.avg_pool2d``: input ``(N, C, H, W)`` or
+    ``(C, H, W)``; ``divisor_override`` (a positive int) divides every
+    window's sum; see :func:`avg_pool1d`."""
+    return _avg_pool(
+        2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def avg_pool3d(
+    input: ArrayLike,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> jax.Array:
+    """``torch.nn.functional.avg_pool3d``: input ``(N, C, D, H, W)`` or
+    ``(C, D, H, W)``; see :func:`avg_pool2d`."""
+    return _avg_pool(
+        3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def adaptive_avg_pool1d(input: ArrayLike, output_size: Any) -> jax.Array:
+    """``torch.nn.functional.adaptive_avg_pool1d``: PyTorch's adaptive
+    windows (see :func:`jaxpool.adaptive_avg_pool`); ``output_size`` an int,
+    or ``None`` to keep the axis.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> F.adaptive_avg_pool1d(jnp.array([[1., 5., 2., 4., 3.]]), 3)
+      Array([[3.       , 3.6666667, 3.5      ]], dtype=float32)
+    """
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input: ArrayLike, output_size: Any) -> jax.Array:
+    """``torch.nn.functional.adaptive_avg_pool2d``: ``output_size`` an int or
+    two entries, each an int or ``None``; ``1`` is global average pooling (a
+    ResNet's head); see :func:`adaptive_avg_pool1d`."""
+    return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: ArrayLike, output_size: Any) -> jax.Array:
+    """``torch.nn.functional.adaptive_avg_pool3d``; see
+    :func:`adaptive_avg_pool2d`."""
+    return _adaptive_avg(3, input, output_size)
+
+
+def lp_pool1d(
+    input: ArrayLike,
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> jax.Array:
+    """``torch.nn.functional.lp_pool1d``: ``(sum x**p)**(1/p)`` over each
+    window, PyTorch's formula step by step (see :func:`jaxpool.lp_pool`:
+    zero gradient where the sum of powers is zero; ``inf`` is max pooling of
+    ``|x|``).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> F.lp_pool1d(jnp.array([[3., 4., 6., 8.]]), 2, 2)
+      Array([[ 5., 10.]], dtype=float32)
+    """
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(
+    input: ArrayLike,
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> jax.Array:
+    """``torch.nn.functional.lp_pool2d``; see :func:`lp_pool1d`."""
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: ArrayLike,
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> jax.Array:
+    """``torch.nn.functional.lp_pool3d``; see :func:`lp_pool1d`."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _fractional(d, input, kernel_size, output_size, output_ratio, return_indices, samples, key):
+    name = f"fractional_max_pool{d}d"
+    input, channel_axis = _channel_axis(name, input, d)
+    if not jnp.issubdtype(input.dtype, jnp.floating):
+        raise TypeError(f"{name} takes floating-point input; got dtype {input.dtype}")
+    window = _ints("kernel_size", kernel_size, d, 1)
+    spatial = input.shape[-d:]
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{name} needs output_size or output_ratio; got neither")
+        ratios = (output_ratio,) * d if not isinstance(output_ratio, Sequence) else output_ratio
+        if len(ratios) != d or not all(0 < float(r) < 1 for r in ratios):
+            raise ValueError(
+                f"output_ratio must be a number or {d} numbers in (0, 1); got "
+                f"output_ratio={output_ratio!r}"
+            )
+        output_size = tuple(int(n * float(r)) for n, r in zip(spatial, ratios))
+    sizes = _ints("output_size", output_size, d, 1)
+    for length, size, k in zip(spatial, sizes, window):
+        if size + k - 1 > length:
+            raise ValueError(
+                f"{name}: output_size {sizes} with kernel_size {window} needs input of at "
+                f"least output_size + kernel_size - 1 along each axis; got spatial shape {spatial}"
+            )
+    batched = input if channel_axis == 1 else input[None]
+    shape = (batched.shape[0], batched.shape[1], d)
+    if samples is None:
+        if key is None:
+            raise ValueError(
+                f"{name} draws its windows at random: pass key=jax.random.key(...) (JAX has no "
+                "global random state), or PyTorch's _random_samples"
+            )
+        samples = jax.random.uniform(key, shape, jnp.promote_types(input.dtype, jnp.float32))
+    samples = jnp.asarray(samples)
+    if samples.shape != shape:
+        raise ValueError(f"_random_samples must have shape {shape}; got {samples.shape}")
+    values, indices = _fractional_max_pool(batched, window, sizes, samples)
+    if channel_axis == 0:
+        values, indices = values[0], indices[0]
+    return (values, indices) if return_indices else values
+
+
+def fractional_max_pool2d(
+    input: ArrayLike,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: ArrayLike | None = None,
+    *,
+    key: jax.Array | None = None,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.fractional_max_pool2d``: max pooling over
+    pseudo-random windows of ``kernel_size``, to ``output_size`` or
+    ``int(size * output_ratio)`` per axis.
+
+    Along an axis of length ``L`` pooled to ``n``, window ``i`` starts at
+    ``int((i + u) * alpha) - int(u * alpha)`` with ``alpha = (L - k) / (n -
+    1)`` (the last at ``L - k``), ``u`` one sample in ``[0, 1)`` per plane
+    and axis, as PyTorch computes it. Given the same ``_random_samples``
+    (shape ``(N, C, 2)``, ``N = 1`` for unbatched input; sample 0 for the
+    width, 1 for the height) values and indices equal PyTorch's; otherwise
+    pass ``key``, a ``jax.random`` key (JAX has no global random state).
+    Ties go to the first element in row-major window order, NaN to the last
+    NaN (PyTorch's rule here). The gradient goes to the selected element,
+    routed with gathers and selects (no scatter).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jaxpool import functional as F
+      >>> x = jnp.arange(25.0).reshape(1, 5, 5)
+      >>> F.fractional_max_pool2d(x, 2, output_size=3,
+      ...                         _random_samples=jnp.full((1, 1, 2), 0.5))
+      Array([[[ 6.,  8.,  9.],
+              [16., 18., 19.],
+              [21., 23., 24.]]], dtype=float32)
+    """
+    return _fractional(
+        2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
+    )
+
+
+def fractional_max_pool3d(
+    input: ArrayLike,
+    kernel_size: Any,
+    output_size: Any = None,
+    output_ratio: Any = None,
+    return_indices: bool = False,
+    _random_samples: ArrayLike | None = None,
+    *,
+    key: jax.Array | None = None,
+) -> jax.Array | tuple[jax.Array, jax.Array]:
+    """``torch.nn.functional.fractional_max_pool3d``: see
+    :func:`fractional_max_pool2d`; ``_random_samples`` has shape ``(N, C,
+    3)`` (samples 0, 1, 2 for depth, height, width)."""
+    return _fractional(
+        3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
+    )

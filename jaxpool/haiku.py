@@ -1,4 +1,5 @@
-"""Drop-in replacements for ``haiku.max_pool`` and ``haiku.MaxPool``.
+"""Drop-in replacements for ``haiku.max_pool``, ``haiku.MaxPool``,
+``haiku.avg_pool`` and ``haiku.AvgPool``.
 
 Same signatures and the same meaning of every argument as Haiku's, so
 replacing ``hk.max_pool`` by ``jaxpool.haiku.max_pool`` (or ``hk.MaxPool``
@@ -17,11 +18,12 @@ import jax
 import jax.numpy as jnp
 
 from jaxpool import _layers
+from jaxpool import avg_pool as _avg_pool
 from jaxpool import max_pool as _max_pool
 
 hk = _layers.import_framework("haiku", "jaxpool.haiku", "Haiku", "haiku")
 
-__all__ = ["MaxPool", "max_pool"]
+__all__ = ["AvgPool", "MaxPool", "avg_pool", "max_pool"]
 
 _PADDINGS = ("SAME", "VALID")
 
@@ -92,6 +94,19 @@ def max_pool(
       Array([[[ 5.,  7.],
               [13., 15.]]], dtype=float32)
     """
+    return _haiku_pool(_max_pool, value, window_shape, strides, padding, channel_axis)
+
+
+def _haiku_pool(
+    pool: Any,
+    value: Any,
+    window_shape: Any,
+    strides: Any,
+    padding: str,
+    channel_axis: int | None,
+    **keywords: Any,
+) -> jax.Array:
+    """``pool`` (a jaxpool function) over the axes Haiku's arguments pool."""
     _check(window_shape, strides, padding)
     value = jnp.asarray(value)
     windows = _full_rank(window_shape, value.ndim, channel_axis, "window_shape")
@@ -103,12 +118,50 @@ def max_pool(
     # it; the window and stride are 1 on the axes added to make them so.
     last = pooled[-1] if pooled[-1] == value.ndim - 1 else value.ndim - 2
     axes = range(pooled[0], last + 1)
-    return _max_pool(
+    return pool(
         value,
         tuple(windows[axis] for axis in axes),
         tuple(steps[axis] for axis in axes),
         padding,
         channel_axis=None if last == value.ndim - 1 else -1,
+        **keywords,
+    )
+
+
+def avg_pool(
+    value: jax.typing.ArrayLike,
+    window_shape: int | Sequence[int],
+    strides: int | Sequence[int],
+    padding: str,
+    channel_axis: int | None = -1,
+) -> jax.Array:
+    """Average pooling with Haiku's arguments and divisor.
+
+    As ``haiku.avg_pool``: the arguments are read as :func:`max_pool` reads
+    them, and each window's sum is divided by the number of input elements
+    in it: with ``"VALID"`` that is the window size, with ``"SAME"`` the
+    padding is not counted (Haiku's ``"SAME"`` divisor, which is
+    ``count_include_pad=False`` in :func:`jaxpool.avg_pool`).
+
+    Args:
+      value: floating-point array to pool.
+      window_shape: window size: an int or a sequence of ints, as Haiku's.
+      strides: step between windows: an int or a sequence of ints.
+      padding: ``"SAME"`` or ``"VALID"``.
+      channel_axis: the axis an int ``window_shape`` or ``strides`` skips.
+
+    Returns:
+      The averaged array, of the input's rank.
+
+    Examples:
+      >>> import jax.numpy as jnp, jaxpool.haiku
+      >>> x = jnp.arange(9.0).reshape(1, 3, 3, 1)
+      >>> jaxpool.haiku.avg_pool(x, window_shape=2, strides=2, padding="SAME")[..., 0]
+      Array([[[2. , 3.5],
+              [6.5, 8. ]]], dtype=float32)
+    """
+    return _haiku_pool(
+        _avg_pool, value, window_shape, strides, padding, channel_axis, count_include_pad=False
     )
 
 
@@ -137,3 +190,11 @@ class MaxPool(hk.Module):
 
     def __call__(self, value: jax.typing.ArrayLike) -> jax.Array:
         return max_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis)
+
+
+class AvgPool(MaxPool):
+    """Average pooling as a Haiku module: :func:`avg_pool` with fixed
+    settings, the arguments of ``haiku.AvgPool``."""
+
+    def __call__(self, value: jax.typing.ArrayLike) -> jax.Array:
+        return avg_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis)

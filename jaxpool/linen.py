@@ -1,4 +1,5 @@
-"""jaxpool's max pooling as a ``flax.linen`` Module.
+"""jaxpool's pooling as ``flax.linen`` Modules: max, min, average, adaptive
+and unpooling.
 
 Import it by name (``import jaxpool.linen``); ``import jaxpool`` does not
 import Flax.
@@ -16,7 +17,14 @@ from jaxpool import _layers
 
 nn = _layers.import_framework("flax.linen", "jaxpool.linen", "Flax", "flax")
 
-__all__ = ["AdaptiveMaxPool", "MaxPool", "MaxUnpool"]
+__all__ = [
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AvgPool",
+    "MaxPool",
+    "MaxUnpool",
+    "MinPool",
+]
 
 
 class MaxPool(nn.Module):
@@ -67,6 +75,104 @@ class MaxPool(nn.Module):
     def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
         """Pools ``inputs``: the values, or ``(values, switches)``."""
         return _layers.pool(self, inputs)
+
+
+class MinPool(MaxPool):
+    """Min pooling whose gradient goes to the switch of each window.
+
+    :class:`MaxPool` with :func:`jaxpool.min_pool`'s rules (ties to the
+    first position, NaN wins, ``+inf`` padding never selected while the
+    window holds a real element); ``pad_value`` defaults to ``+inf``. Its
+    values equal ``flax.nnx.min_pool``'s (``flax.linen`` has no min pool).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.linen
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.linen.MinPool((2, 2), strides=(2, 2)).apply({}, x)[..., 0]
+      Array([[[ 0.,  2.],
+              [ 8., 10.]]], dtype=float32)
+    """
+
+    pad_value: float = math.inf
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
+        """Pools ``inputs``: the values, or ``(values, switches)``."""
+        return _layers.pool(self, inputs, minimum=True)
+
+
+class AvgPool(nn.Module):
+    """Average pooling with PyTorch's divisor rules and ``ceil_mode``.
+
+    A ``flax.linen.Module`` with no parameters: calling it is one call of
+    :func:`jaxpool.avg_pool` with these settings. With the defaults
+    (``count_include_pad=True``, no ``ceil_mode``) it equals
+    ``flax.linen.avg_pool``; ``count_include_pad=False`` divides by the
+    input elements of each window, as Flax's does. Settings are checked when
+    the Module is built.
+
+    Attributes:
+      window_shape, strides, padding, window_dilation, ceil_mode,
+        count_include_pad, divisor_override, channel_axis: as the arguments
+        of :func:`jaxpool.avg_pool` (``channel_axis=-1``: NHWC).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.linen
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.linen.AvgPool((2, 2), strides=(2, 2)).apply({}, x)[..., 0]
+      Array([[[ 2.5,  4.5],
+              [10.5, 12.5]]], dtype=float32)
+    """
+
+    window_shape: Sequence[int]
+    strides: int | Sequence[int] | None = None
+    padding: Any = "VALID"
+    window_dilation: int | Sequence[int] | None = None
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: int | None = None
+    channel_axis: int | None = -1
+
+    def __post_init__(self) -> None:
+        for name in ("window_shape", "strides", "padding", "window_dilation"):
+            object.__setattr__(self, name, _layers.frozen(getattr(self, name)))
+        _layers.check_average_settings(self)
+        super().__post_init__()
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> jax.Array:
+        """Averages ``inputs``."""
+        return _layers.average(self, inputs)
+
+
+class AdaptiveAvgPool(nn.Module):
+    """Average pooling into a fixed output shape, with PyTorch's adaptive
+    windows: one call of :func:`jaxpool.adaptive_avg_pool`. ``(1, 1)`` is
+    global average pooling.
+
+    Attributes:
+      output_shape, channel_axis: as the arguments of
+        :func:`jaxpool.adaptive_avg_pool` (``channel_axis=-1``: NHWC).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.linen
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.linen.AdaptiveAvgPool((1, 1)).apply({}, x)[..., 0]
+      Array([[[7.5]]], dtype=float32)
+    """
+
+    output_shape: Sequence[int | None]
+    channel_axis: int | None = -1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output_shape", _layers.frozen(self.output_shape))
+        _layers.check_adaptive_average_settings(self)
+        super().__post_init__()
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> jax.Array:
+        """Averages ``inputs``."""
+        return _layers.adaptive_average(self, inputs)
 
 
 class AdaptiveMaxPool(nn.Module):

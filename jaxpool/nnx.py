@@ -1,4 +1,5 @@
-"""jaxpool's max pooling as a ``flax.nnx`` Module.
+"""jaxpool's pooling as ``flax.nnx`` Modules: max, min, average, adaptive
+and unpooling.
 
 Import it by name (``import jaxpool.nnx``); ``import jaxpool`` does not
 import Flax.
@@ -16,7 +17,14 @@ from jaxpool import _layers
 
 nnx = _layers.import_framework("flax.nnx", "jaxpool.nnx", "Flax", "flax")
 
-__all__ = ["AdaptiveMaxPool", "MaxPool", "MaxUnpool"]
+__all__ = [
+    "AdaptiveAvgPool",
+    "AdaptiveMaxPool",
+    "AvgPool",
+    "MaxPool",
+    "MaxUnpool",
+    "MinPool",
+]
 
 
 class MaxPool(nnx.Module):
@@ -74,6 +82,108 @@ class MaxPool(nnx.Module):
     def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
         """Pools ``inputs``: the values, or ``(values, switches)``."""
         return _layers.pool(self, inputs)
+
+
+class MinPool(MaxPool):
+    """Min pooling whose gradient goes to the switch of each window.
+
+    :class:`MaxPool` with :func:`jaxpool.min_pool`'s rules (ties to the
+    first position, NaN wins, ``+inf`` padding never selected while the
+    window holds a real element); ``pad_value`` defaults to ``+inf``, as
+    ``flax.nnx.min_pool`` pads.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.nnx.MinPool((2, 2), strides=(2, 2))(x)[..., 0]
+      Array([[[ 0.,  2.],
+              [ 8., 10.]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        window_shape: Sequence[int],
+        strides: int | Sequence[int] | None = None,
+        padding: Any = "VALID",
+        *,
+        pad_value: float = math.inf,
+        **settings: Any,
+    ) -> None:
+        super().__init__(window_shape, strides, padding, pad_value=pad_value, **settings)
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> Any:
+        """Pools ``inputs``: the values, or ``(values, switches)``."""
+        return _layers.pool(self, inputs, minimum=True)
+
+
+class AvgPool(nnx.Module):
+    """Average pooling with PyTorch's divisor rules and ``ceil_mode``: one
+    call of :func:`jaxpool.avg_pool`, whose arguments (and defaults) these
+    are. With the defaults it equals ``flax.nnx.avg_pool``;
+    ``count_include_pad=False`` divides by the input elements of each
+    window, as Flax's does.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.nnx.AvgPool((2, 2), strides=(2, 2))(x)[..., 0]
+      Array([[[ 2.5,  4.5],
+              [10.5, 12.5]]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        window_shape: Sequence[int],
+        strides: int | Sequence[int] | None = None,
+        padding: Any = "VALID",
+        *,
+        window_dilation: int | Sequence[int] | None = None,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+        channel_axis: int | None = -1,
+    ) -> None:
+        window_shape, strides, padding, window_dilation = map(
+            _layers.frozen, (window_shape, strides, padding, window_dilation)
+        )
+        self.window_shape = window_shape
+        self.strides = strides
+        self.padding = padding
+        self.window_dilation = window_dilation
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+        self.channel_axis = channel_axis
+        _layers.check_average_settings(self)
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> jax.Array:
+        """Averages ``inputs``."""
+        return _layers.average(self, inputs)
+
+
+class AdaptiveAvgPool(nnx.Module):
+    """Average pooling into a fixed output shape, with PyTorch's adaptive
+    windows: one call of :func:`jaxpool.adaptive_avg_pool`, whose arguments
+    these are. ``(1, 1)`` is global average pooling.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import jaxpool.nnx
+      >>> x = jnp.arange(16.0).reshape(1, 4, 4, 1)
+      >>> jaxpool.nnx.AdaptiveAvgPool((1, 1))(x)[..., 0]
+      Array([[[7.5]]], dtype=float32)
+    """
+
+    def __init__(self, output_shape: Sequence[int | None], *, channel_axis: int | None = -1):
+        self.output_shape = _layers.frozen(output_shape)
+        self.channel_axis = channel_axis
+        _layers.check_adaptive_average_settings(self)
+
+    def __call__(self, inputs: jax.typing.ArrayLike) -> jax.Array:
+        """Averages ``inputs``."""
+        return _layers.adaptive_average(self, inputs)
 
 
 class AdaptiveMaxPool(nnx.Module):

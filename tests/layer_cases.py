@@ -49,6 +49,18 @@ def assert_pools_like(variant, pool, reference, x, *, overlap):
     np.testing.assert_allclose(gradient.sum(), cotangent.sum(), rtol=1e-5)
 
 
+def assert_averages_like(variant, pool, reference, x):
+    """``pool`` (through ``variant``) gives the values and the gradient of
+    ``reference``, an average pooling, to float rounding (the divisions may
+    be ordered differently)."""
+    cotangent = positive_cotangent(jax.eval_shape(reference, x).shape)
+    values, gradient = variant(_values_and_gradient(pool, cotangent))(x)
+    expected_values, expected_gradient = jax.jit(_values_and_gradient(reference, cotangent))(x)
+    assert values.shape == expected_values.shape
+    np.testing.assert_allclose(values, expected_values, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-6, atol=1e-7)
+
+
 def assert_import_names_the_extra(monkeypatch, module, frameworks, extra):
     """Importing ``module`` with ``frameworks`` missing raises an ImportError
     that says which extra to install."""

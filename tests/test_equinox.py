@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from layer_cases import assert_averages_like
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -192,9 +193,23 @@ def test_bad_settings_fail_when_the_layer_is_built(args, kwargs, error, pattern)
         jaxpool.equinox.MaxPool(*args, **kwargs)
 
 
-def test_batched_input_is_refused_with_its_shape():
-    with pytest.raises(ValueError, match=r"\(channels, dim_1, dim_2\).*\(2, 3, 4, 4\)"):
-        jaxpool.equinox.MaxPool2d(2)(jnp.zeros((2, 3, 4, 4)))
+def test_batched_input_is_refused_with_its_shape_and_told_to_vmap():
+    batch = jnp.zeros((2, 3, 4, 4))
+    for layer in (
+        jaxpool.equinox.MaxPool2d(2),
+        jaxpool.equinox.AvgPool2d(2),
+        jaxpool.equinox.AdaptiveMaxPool2d(1),
+        jaxpool.equinox.AdaptiveAvgPool2d(1),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"\(channels, dim_1, dim_2\); got shape \(2, 3, 4, 4\)\. Equinox layers take "
+            r"one unbatched example; for a batch, map the layer over it: jax\.vmap\(layer\)\(x\)",
+        ):
+            layer(batch)
+    # A wrong rank that is not a batch gets the shape alone.
+    with pytest.raises(ValueError, match=r"got shape \(4,\)$"):
+        jaxpool.equinox.MaxPool2d(2)(jnp.zeros(4))
 
 
 def test_missing_equinox_names_the_extra(monkeypatch):
@@ -245,3 +260,75 @@ def test_bad_adaptive_and_unpool_settings_fail_when_built():
         jaxpool.equinox.AdaptiveMaxPool1d(0)
     with pytest.raises(ValueError, match=r"combine.*'mean'"):
         jaxpool.equinox.MaxUnpool2d(2, 2, combine="mean")
+
+
+class AvgPoolAgainstEquinoxTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters(
+        (2, 2, 0, False), (3, 2, 1, True), (3, 1, (1, 2), False), (3, 2, ((0, 1), (1, 0)), True)
+    )
+    def test_values_and_gradients_equal_equinox_avg_pool_2d(self, kernel, stride, padding, ceil):
+        assert_averages_like(
+            self.variant,
+            _batched(jaxpool.equinox.AvgPool2d(kernel, stride, padding, ceil)),
+            _batched(eqx.nn.AvgPool2d(kernel, stride, padding, ceil)),
+            distinct_inputs((2, 3, 9, 8)),
+        )
+
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(
+        (jaxpool.equinox.AvgPool1d, eqx.nn.AvgPool1d, (2, 3, 11)),
+        (jaxpool.equinox.AvgPool3d, eqx.nn.AvgPool3d, (1, 2, 5, 6, 7)),
+    )
+    def test_one_and_three_spatial_axes(self, layer, reference, shape):
+        assert_averages_like(
+            self.variant,
+            _batched(layer(3, 2, 1, use_ceil=True)),
+            _batched(reference(3, 2, 1, use_ceil=True)),
+            distinct_inputs(shape),
+        )
+
+
+def test_use_ceil_average_divides_by_the_full_window_unlike_pytorch_ceil_mode():
+    # 5 elements, windows of 2, stride 2, use_ceil: Equinox pads one element
+    # and divides the last window (5 alone) by 2; PyTorch's ceil_mode by 1.
+    x = jnp.arange(1.0, 6.0).reshape(1, 5)
+    np.testing.assert_array_equal(
+        jaxpool.equinox.AvgPool1d(2, 2, use_ceil=True)(x), [[1.5, 3.5, 2.5]]
+    )
+    np.testing.assert_array_equal(eqx.nn.AvgPool1d(2, 2, use_ceil=True)(x), [[1.5, 3.5, 2.5]])
+    np.testing.assert_array_equal(
+        jaxpool.avg_pool(x, (2,), 2, ceil_mode=True, channel_axis=0), [[1.5, 3.5, 5.0]]
+    )
+
+
+def test_adaptive_avg_pool_equals_equinox_where_windows_agree_and_pytorch_where_not():
+    x = distinct_inputs((3, 12, 10))
+    for target in ((4, 5), 1):
+        assert_averages_like(
+            jax.jit,
+            jaxpool.equinox.AdaptiveAvgPool2d(target),
+            eqx.nn.AdaptiveAvgPool2d(target),
+            x,
+        )
+    # 10 -> 4: Equinox's disjoint windows 3, 3, 2, 2; PyTorch's [0,3), [2,5), [5,8), [7,10).
+    row = jnp.arange(10.0).reshape(1, 10)
+    np.testing.assert_allclose(
+        jaxpool.equinox.AdaptiveAvgPool1d(4)(row), [[1.0, 3.0, 6.0, 8.0]], rtol=1e-6
+    )
+    np.testing.assert_allclose(eqx.nn.AdaptiveAvgPool1d(4)(row), [[1.0, 4.0, 6.5, 8.5]], rtol=1e-6)
+    x3 = distinct_inputs((2, 4, 6, 8))
+    np.testing.assert_allclose(
+        jaxpool.equinox.AdaptiveAvgPool3d((2, 3, 4))(x3),
+        eqx.nn.AdaptiveAvgPool3d((2, 3, 4))(x3),
+        rtol=1e-6,
+    )
+
+
+def test_bad_average_settings_fail_when_built():
+    with pytest.raises(ValueError, match="larger than the window"):
+        jaxpool.equinox.AvgPool2d(2, 1, 3)
+    with pytest.raises(TypeError, match="use_ceil must be a bool"):
+        jaxpool.equinox.AvgPool1d(2, use_ceil=None)
+    with pytest.raises(ValueError, match="target_shape must be an int or 3 entries"):
+        jaxpool.equinox.AdaptiveAvgPool3d((2, 2))

@@ -10,6 +10,9 @@ import pytest
 from references import brute_force_pool
 from references import example_inputs
 from test_adaptive import brute_force_adaptive
+from test_average import brute_force_adaptive_avg
+from test_average import brute_force_avg
+from test_lp_pool import brute_force_lp
 from test_unpool import brute_force_indices
 from test_unpool import brute_force_unpool
 
@@ -157,7 +160,9 @@ def test_defaults_and_padding_pytorch_refuses():
 
 def test_errors():
     with pytest.raises(
-        ValueError, match=r"max_pool2d takes \(N, C, \*spatial\).*got shape \(4, 4\)"
+        ValueError,
+        match=r"max_pool2d expects channels-first input \(N, C, H, W\) or "
+        r"\(C, H, W\), so 4 or 3 axes; got shape \(4, 4\)",
     ):
         F.max_pool2d(jnp.zeros((4, 4)), 2)
     with pytest.raises(TypeError, match="kernel_size must be an int or 2 ints"):
@@ -169,3 +174,167 @@ def test_errors():
         F.max_unpool2d(values, indices, 2, output_size=(7, 7))
     with pytest.raises(ValueError, match="output_shape entries must be positive"):
         F.adaptive_max_pool2d(jnp.zeros((1, 4, 4)), 0)
+
+
+def test_channels_last_data_is_told_the_layout():
+    # NHWC data whose 3 channels read as the width: the message names the
+    # expected layout, not an opaque spatial shape.
+    for pool in (F.max_pool2d, F.avg_pool2d):
+        with pytest.raises(
+            ValueError,
+            match=r"expects channels-first input \(N, C, H, W\) or \(C, H, W\); the input "
+            r"of shape \(2, 8, 8, 3\) reads as H=8, W=3.*jnp.moveaxis",
+        ):
+            pool(jnp.zeros((2, 8, 8, 3)), 4)
+    with pytest.raises(ValueError, match=r"lp_pool1d expects channels-first input \(N, C, L\)"):
+        F.lp_pool1d(jnp.zeros((2, 3)), 2, 4)
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool3d expects .*\(N, C, D, H, W\)"):
+        F.adaptive_avg_pool3d(jnp.zeros((2, 3)), 1)
+
+
+def test_family_errors():
+    with pytest.raises(ValueError, match="divisor_override=0"):
+        F.avg_pool2d(jnp.zeros((1, 4, 4)), 2, divisor_override=0)
+    with pytest.raises(TypeError, match="count_include_pad must be a bool; got None"):
+        F.avg_pool3d(jnp.zeros((1, 4, 4, 4)), 2, count_include_pad=None)
+    with pytest.raises(ValueError, match="norm_type=-1"):
+        F.lp_pool2d(jnp.zeros((1, 4, 4)), -1, 2)
+
+
+# (d, input shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+AVG_CASES = [
+    (1, (2, 3, 11), 3, 2, 1, True, True, None),
+    (1, (3, 12), 4, None, 2, False, False, None),
+    (2, (2, 3, 9, 8), (3, 2), (2, 1), (1, 1), True, True, None),
+    (2, (2, 3, 9, 8), 3, 2, 1, True, False, None),
+    (2, (3, 7, 7), 2, None, 0, True, True, 3),
+    (3, (1, 2, 6, 7, 5), (3, 2, 2), (2, 2, 1), (1, 1, 0), True, False, 7),
+]
+AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+ADAPTIVE_AVG = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+LP = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}
+# (d, input shape, norm_type, kernel_size, stride, ceil_mode)
+LP_CASES = [
+    (1, (2, 3, 11), 2, 3, 2, True),
+    (2, (2, 3, 9, 8), 1, (3, 2), None, False),
+    (2, (3, 9, 8), 3.5, 2, 1, True),
+    (3, (1, 2, 6, 7, 5), 2, 2, None, True),
+]
+
+
+def _avg_args(case):
+    d, _, kernel, stride, padding, ceil_mode, include, override = case
+    args = (kernel, stride, padding, ceil_mode, include)
+    return (*args, override) if d > 1 else args
+
+
+def _values_and_gradient(pool, x, cotangent):
+    def run(x, cotangent):
+        values, vjp = jax.vjp(pool, x)
+        return values, vjp(cotangent)[0]
+
+    return jax.jit(run)(x, cotangent)
+
+
+@pytest.mark.parametrize("case", AVG_CASES, ids=str)
+def test_avg_pool_against_brute_force(case):
+    d, shape, kernel, stride, padding, ceil_mode, include, override = case
+    x = _inputs(shape, "random")
+    pool = lambda x: AVG[d](x, *_avg_args(case))  # noqa: E731
+    cotangent = example_inputs(jax.eval_shape(pool, x).shape, seed=8)
+    values, gradient = _values_and_gradient(pool, x, cotangent)
+    expected, expected_gradient = brute_force_avg(
+        x,
+        _tuple(kernel, d),
+        _tuple(kernel if stride is None else stride, d),
+        [(p, p) for p in _tuple(padding, d)],
+        ceil_mode=ceil_mode,
+        count_include_pad=include,
+        divisor_override=override,
+        cotangent=cotangent,
+    )
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-6, atol=1e-6)
+
+
+def test_adaptive_avg_and_lp_against_brute_force():
+    for d, shape, output_size in ADAPTIVE_CASES:
+        x = _inputs(shape, "random")
+        sizes = _tuple(output_size, d) if output_size is not None else (None,) * d
+        np.testing.assert_allclose(
+            ADAPTIVE_AVG[d](x, output_size), brute_force_adaptive_avg(x, sizes), rtol=1e-6
+        )
+    for d, shape, p, kernel, stride, ceil_mode in LP_CASES:
+        x = jnp.abs(_inputs(shape, "random")) + 0.1
+        strides = _tuple(kernel if stride is None else stride, d)
+        np.testing.assert_allclose(
+            LP[d](x, p, kernel, stride, ceil_mode),
+            brute_force_lp(x, p, _tuple(kernel, d), strides, ceil_mode),
+            rtol=2e-6,
+        )
+
+
+def test_family_against_pytorch():
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+
+    def check(torch_pool, pool, x, rtol=1e-6):
+        torch_x = torch.tensor(np.asarray(x), requires_grad=True)
+        torch_values = torch_pool(torch_x)
+        cotangent = np.asarray(example_inputs(tuple(torch_values.shape), seed=9))
+        torch_values.backward(torch.tensor(cotangent))
+        values, gradient = _values_and_gradient(pool, x, cotangent)
+        np.testing.assert_allclose(values, torch_values.detach().numpy(), rtol=rtol, atol=1e-6)
+        np.testing.assert_allclose(gradient, torch_x.grad.numpy(), rtol=rtol, atol=1e-6)
+
+    for case in AVG_CASES:
+        d, shape = case[:2]
+        torch_pool = getattr(functional, f"avg_pool{d}d")
+        check(
+            lambda x, d=d, case=case, f=torch_pool: f(x, *_avg_args(case)),
+            lambda x, d=d, case=case: AVG[d](x, *_avg_args(case)),
+            _inputs(shape, "random"),
+        )
+    for d, shape, output_size in ADAPTIVE_CASES:
+        torch_pool = getattr(functional, f"adaptive_avg_pool{d}d")
+        check(
+            lambda x, o=output_size, f=torch_pool: f(x, o),
+            lambda x, d=d, o=output_size: ADAPTIVE_AVG[d](x, o),
+            _inputs(shape, "random"),
+        )
+    for d, shape, p, kernel, stride, ceil_mode in LP_CASES:
+        torch_pool = getattr(functional, f"lp_pool{d}d")
+        args = (p, kernel, stride, ceil_mode)
+        # Whole windows of zeros too: PyTorch's zero gradient there.
+        x = jnp.abs(_inputs(shape, "ties")) + 0.0
+        check(
+            lambda x, f=torch_pool, args=args: f(x, *args),
+            lambda x, d=d, args=args: LP[d](x, *args),
+            x,
+            rtol=1e-5,
+        )
+
+
+def test_signatures_are_pytorchs_where_pytorch_exposes_them():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    for name in (
+        "adaptive_avg_pool2d",
+        "adaptive_avg_pool3d",
+        "lp_pool1d",
+        "lp_pool2d",
+        "lp_pool3d",
+    ):
+        theirs = inspect.signature(getattr(torch.nn.functional, name))
+        ours = inspect.signature(getattr(F, name))
+        assert [(p.name, p.default) for p in ours.parameters.values()] == [
+            (p.name, p.default) for p in theirs.parameters.values()
+        ], name
+    # avg_pool*d and adaptive_avg_pool1d are builtins in PyTorch: their
+    # documented parameters.
+    assert list(inspect.signature(F.adaptive_avg_pool1d).parameters) == ["input", "output_size"]
+    for d in (1, 2, 3):
+        names = ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
+        names += ["divisor_override"] if d > 1 else []
+        assert list(inspect.signature(AVG[d]).parameters) == names

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from layer_cases import assert_averages_like
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -149,3 +150,40 @@ def test_sizes_longer_than_the_rank_and_bad_channel_axis():
 
 def test_missing_haiku_names_the_extra(monkeypatch):
     assert_import_names_the_extra(monkeypatch, "jaxpool.haiku", ["haiku"], "haiku")
+
+
+class AvgPoolAgainstHaikuTest(chex.TestCase):
+    # Haiku's SAME divisor counts only input elements: the grid's SAME cases check it.
+    @chex.variants(with_jit=True)
+    @parameterized.parameters(*GRID[:4], GRID[7])
+    def test_values_and_gradients_equal_haiku_avg_pool(
+        self, window_shape, strides, padding, channel_axis
+    ):
+        assert_averages_like(
+            self.variant,
+            lambda x: jaxpool.haiku.avg_pool(x, window_shape, strides, padding, channel_axis),
+            lambda x: hk.avg_pool(x, window_shape, strides, padding, channel_axis),
+            distinct_inputs((2, 6, 7, 3)),
+        )
+
+    @chex.variants(without_jit=True)
+    def test_avg_pool_module_eagerly(self):
+        def forward(x):
+            return jaxpool.haiku.AvgPool(3, 2, "SAME")(x)
+
+        def reference(x):
+            return hk.AvgPool(3, 2, "SAME")(x)
+
+        pool = hk.without_apply_rng(hk.transform(forward))
+        theirs = hk.without_apply_rng(hk.transform(reference))
+        assert_averages_like(
+            self.variant,
+            lambda x: pool.apply({}, x),
+            lambda x: theirs.apply({}, x),
+            distinct_inputs((2, 6, 7, 3)),
+        )
+
+
+def test_avg_pool_bad_padding():
+    with pytest.raises(ValueError, match="padding must be 'SAME' or 'VALID'"):
+        jaxpool.haiku.avg_pool(jnp.zeros((1, 4, 4, 1)), 2, 2, "FULL")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from layer_cases import assert_averages_like
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -217,5 +218,86 @@ def test_adaptive_max_pool_and_max_unpool_hand_worked():
     ],
 )
 def test_bad_adaptive_and_unpool_settings_fail_when_built(layer, settings, error, pattern):
+    with pytest.raises(error, match=pattern):
+        getattr(jaxpool.linen, layer)(**settings)
+
+
+class AverageAndMinAgainstFlaxTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.product(
+        case=[
+            ((2, 2), (2, 2), "VALID"),
+            ((3, 3), (2, 1), "SAME"),
+            ((2, 3), (1, 2), ((1, 0), (1, 1))),
+        ],
+        count_include_pad=[True, False],
+    )
+    def test_avg_pool_equals_flax_avg_pool(self, case, count_include_pad):
+        window_shape, strides, padding = case
+        layer = jaxpool.linen.AvgPool(
+            window_shape, strides, padding, count_include_pad=count_include_pad
+        )
+        assert_averages_like(
+            self.variant,
+            lambda x: layer.apply({}, x),
+            lambda x: nn.avg_pool(x, window_shape, strides, padding, count_include_pad),
+            distinct_inputs((2, 7, 6, 3)),
+        )
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_min_pool_equals_reduce_window_min(self):
+        layer = jaxpool.linen.MinPool((3, 3), (2, 2), "SAME")
+        assert_pools_like(
+            self.variant,
+            lambda x: layer.apply({}, x),
+            lambda x: lax.reduce_window(
+                x, jnp.inf, lax.min, (1, 3, 3, 1), (1, 2, 2, 1), ((0, 0), (1, 1), (1, 1), (0, 0))
+            ),
+            distinct_inputs((2, 7, 7, 3)),
+            overlap=True,
+        )
+
+
+def test_family_in_a_compact_model_and_hand_worked():
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = jaxpool.linen.AvgPool((3, 3), (2, 2), 1, ceil_mode=True, count_include_pad=False)(x)
+            x = jaxpool.linen.MinPool((2, 2), (2, 2))(x)
+            x = jaxpool.linen.AdaptiveAvgPool((1, 1))(x).reshape(x.shape[0], -1)
+            return nn.Dense(4)(x)
+
+    x = distinct_inputs((2, 9, 9, 3))
+    params = Net().init(jax.random.key(0), x)
+    out = jax.jit(Net().apply)(params, x)
+    assert out.shape == (2, 4)
+    grads = jax.grad(lambda p: Net().apply(p, x).sum())(params)
+    assert all(np.isfinite(g).all() for g in jax.tree.leaves(grads))
+    y = jnp.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(
+        jaxpool.linen.AdaptiveAvgPool((2, None)).apply({}, y)[0, ..., 0],
+        [[2.0, 3.0, 4.0, 5.0], [10.0, 11.0, 12.0, 13.0]],
+    )
+    values, switches = jaxpool.linen.MinPool((2, 2), (2, 2), return_switches=True).apply({}, -y)
+    np.testing.assert_array_equal(values[0, ..., 0], [[-5.0, -7.0], [-13.0, -15.0]])
+    np.testing.assert_array_equal(switches[0, ..., 0], [[3, 3], [3, 3]])
+
+
+@pytest.mark.parametrize(
+    "layer, settings, error, pattern",
+    [
+        (
+            "AvgPool",
+            {"window_shape": (2, 2), "divisor_override": 0},
+            ValueError,
+            "divisor_override=0",
+        ),
+        ("AvgPool", {"window_shape": 2}, TypeError, "window_shape must be a tuple"),
+        ("AvgPool", {"window_shape": (2,), "count_include_pad": 1}, TypeError, "count_include_pad"),
+        ("AdaptiveAvgPool", {"output_shape": (0, 2)}, ValueError, "output_shape entries"),
+        ("MinPool", {"window_shape": (2, 2), "strides": 0}, ValueError, "strides entries"),
+    ],
+)
+def test_bad_family_settings_fail_when_built(layer, settings, error, pattern):
     with pytest.raises(error, match=pattern):
         getattr(jaxpool.linen, layer)(**settings)

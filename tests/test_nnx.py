@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from layer_cases import assert_averages_like
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -167,3 +168,68 @@ def test_bad_adaptive_and_unpool_settings_fail_when_built():
         jaxpool.nnx.AdaptiveMaxPool((2, "2"))
     with pytest.raises(ValueError, match=r"combine.*'mean'"):
         jaxpool.nnx.MaxUnpool((2, 2), combine="mean")
+
+
+class AverageAndMinAgainstNnxTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.product(
+        case=[((2, 2), (2, 2), "VALID"), ((3, 3), (2, 1), "SAME")],
+        count_include_pad=[True, False],
+    )
+    def test_avg_pool_equals_nnx_avg_pool(self, case, count_include_pad):
+        window_shape, strides, padding = case
+        layer = jaxpool.nnx.AvgPool(
+            window_shape, strides, padding, count_include_pad=count_include_pad
+        )
+        assert_averages_like(
+            self.variant,
+            layer,
+            lambda x: nnx.avg_pool(x, window_shape, strides, padding, count_include_pad),
+            distinct_inputs((2, 7, 6, 3)),
+        )
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters(((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME"))
+    def test_min_pool_equals_nnx_min_pool(self, window_shape, strides, padding):
+        assert_pools_like(
+            self.variant,
+            jaxpool.nnx.MinPool(window_shape, strides, padding),
+            lambda x: nnx.min_pool(x, window_shape, strides, padding),
+            distinct_inputs((2, 7, 7, 3)),
+            overlap=window_shape != strides,
+        )
+
+
+def test_family_under_nnx_jit_and_grad():
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.avg = jaxpool.nnx.AvgPool((3, 3), (2, 2), 1, ceil_mode=True)
+            self.min = jaxpool.nnx.MinPool((2, 2), (2, 2))
+            self.head = jaxpool.nnx.AdaptiveAvgPool((1, 1))
+            self.linear = nnx.Linear(3, 4, rngs=rngs)
+
+        def __call__(self, x):
+            pooled = self.head(self.min(self.avg(x))).reshape(x.shape[0], -1)
+            return self.linear(pooled)
+
+    model = Net(nnx.Rngs(0))
+    x = distinct_inputs((2, 9, 9, 3))
+    grads = nnx.jit(nnx.grad(lambda m, x: m(x).sum()))(model, x)
+    assert all(np.isfinite(g).all() for g in jax.tree.leaves(nnx.state(grads)))
+    assert nnx.jit(lambda m, x: m(x))(model, x).shape == (2, 4)
+    # The pooling layers hold no state.
+    assert not jax.tree.leaves(nnx.state(jaxpool.nnx.AvgPool((2, 2))))
+    np.testing.assert_array_equal(
+        jaxpool.nnx.AdaptiveAvgPool((1,), channel_axis=None)(jnp.arange(4.0)[None]), [[1.5]]
+    )
+
+
+def test_bad_family_settings_fail_when_built():
+    with pytest.raises(ValueError, match="divisor_override=-1"):
+        jaxpool.nnx.AvgPool((2, 2), divisor_override=-1)
+    with pytest.raises(TypeError, match="count_include_pad must be a bool"):
+        jaxpool.nnx.AvgPool((2, 2), count_include_pad="no")
+    with pytest.raises(ValueError, match="output_shape entries"):
+        jaxpool.nnx.AdaptiveAvgPool((0,))
+    with pytest.raises(TypeError, match="pad_value must be a real number"):
+        jaxpool.nnx.MinPool((2, 2), pad_value="x")
