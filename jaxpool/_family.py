@@ -26,7 +26,10 @@ from jax import lax
 
 from jaxpool._adaptive import _interleave
 from jaxpool._geometry import AdaptiveGeometry
+from jaxpool._geometry import Padding
+from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
+from jaxpool._geometry import WindowShape
 from jaxpool._geometry import _is_int
 from jaxpool._geometry import _pad_value
 from jaxpool._geometry import adaptive_geometry
@@ -85,9 +88,9 @@ def check_average_flags(count_include_pad: Any, divisor_override: Any) -> None:
 
 def _zero_padded_geometry(
     inputs: jax.Array,
-    window_shape: Any,
-    strides: Any,
-    padding: Any,
+    window_shape: WindowShape,
+    strides: PerAxis,
+    padding: Padding,
     window_dilation: Any,
     ceil_mode: Any,
     channel_axis: Any,
@@ -172,11 +175,11 @@ def _average(
 
 def avg_pool(
     inputs: ArrayLike,
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
@@ -286,11 +289,11 @@ def _reversed_pad_value(pad_value: Any, dtype: np.dtype) -> Any:
 
 def min_pool_with_argmin(
     inputs: ArrayLike,
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
     pad_value: float = math.inf,
@@ -333,11 +336,11 @@ def min_pool_with_argmin(
 
 def min_pool(
     inputs: ArrayLike,
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
     pad_value: float = math.inf,
@@ -369,8 +372,8 @@ def min_pool(
     (docs/pooling-family.md has the figures).
 
     Args:
-      inputs, window_shape, strides, padding, window_dilation, ceil_mode,
-        channel_axis, autodiff: as for :func:`jaxpool.max_pool`.
+      inputs, window_shape, strides, padding, window_dilation, ceil_mode, channel_axis, autodiff:
+        as for :func:`jaxpool.max_pool`.
       pad_value: value of padded positions; ``+inf`` (default) is never
         selected (rule 3). For integers other values must be representable.
 
@@ -436,8 +439,8 @@ def _root_jvp(p, primals, tangents):
 def lp_pool(
     inputs: ArrayLike,
     norm_type: float,
-    window_shape: Any,
-    strides: Any = None,
+    window_shape: WindowShape,
+    strides: PerAxis = None,
     *,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
@@ -563,7 +566,7 @@ def adaptive_avg_pool(
       channel_axis: as for :func:`jaxpool.max_pool`.
 
     Returns:
-      The pooled array: the spatial axes have the sizes of ``output_shape``.
+      The pooled array, whose spatial axes have the sizes of ``output_shape``.
 
     Raises:
       TypeError: non-float ``inputs``; a bad ``output_shape`` type.

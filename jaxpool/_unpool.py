@@ -16,7 +16,10 @@ from jax import lax
 from jax.experimental import checkify
 
 from jaxpool import _separable
+from jaxpool._geometry import Padding
+from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
+from jaxpool._geometry import WindowShape
 from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import merge_stride_phases
 from jaxpool._pooling import route_to_switches
@@ -51,9 +54,9 @@ def _geometry_for(
     name: str,
     outputs: jax.Array,
     input_shape: Any,
-    window_shape: Any,
-    strides: Any,
-    padding: Any,
+    window_shape: WindowShape,
+    strides: PerAxis,
+    padding: Padding,
     window_dilation: Any,
     ceil_mode: bool,
     channel_axis: Any,
@@ -223,11 +226,11 @@ def max_unpool(
     values: ArrayLike,
     switches: ArrayLike,
     input_shape: Sequence[int],
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
     combine: str = "sum",
@@ -338,11 +341,11 @@ def max_unpool(
 def switches_to_indices(
     switches: ArrayLike,
     input_shape: Sequence[int],
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
 ) -> jax.Array:
@@ -398,11 +401,11 @@ def switches_to_indices(
 def indices_to_switches(
     indices: ArrayLike,
     input_shape: Sequence[int],
-    window_shape: Any,
-    strides: Any = None,
-    padding: Any = "VALID",
+    window_shape: WindowShape,
+    strides: PerAxis = None,
+    padding: Padding = "VALID",
     *,
-    window_dilation: Any = None,
+    window_dilation: PerAxis = None,
     ceil_mode: bool = False,
     channel_axis: int | None = -1,
 ) -> jax.Array:

@@ -540,7 +540,7 @@ def fractional_max_pool2d(
     output_size: Any = None,
     output_ratio: Any = None,
     return_indices: bool = False,
-    _random_samples: ArrayLike | None = None,
+    _random_samples: jax.typing.ArrayLike | None = None,
     *,
     key: jax.Array | None = None,
 ) -> jax.Array | tuple[jax.Array, jax.Array]:
@@ -580,7 +580,7 @@ def fractional_max_pool3d(
     output_size: Any = None,
     output_ratio: Any = None,
     return_indices: bool = False,
-    _random_samples: ArrayLike | None = None,
+    _random_samples: jax.typing.ArrayLike | None = None,
     *,
     key: jax.Array | None = None,
 ) -> jax.Array | tuple[jax.Array, jax.Array]:

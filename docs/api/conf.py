@@ -34,7 +34,13 @@ autodoc_default_options = {
 }
 autodoc_typehints = "signature"
 # Show jax's alias by name rather than the long union it stands for.
-autodoc_type_aliases = {"ArrayLike": "jax.typing.ArrayLike"}
+autodoc_type_aliases = {
+    "ArrayLike": "jax.typing.ArrayLike",
+    # The pooling arguments' aliases (jaxpool._geometry), spelled out.
+    "WindowShape": "typing.Sequence[int]",
+    "PerAxis": "typing.Optional[typing.Union[int, typing.Sequence[int]]]",
+    "Padding": "typing.Union[str, int, typing.Sequence[int], typing.Sequence[tuple[int, int]]]",
+}
 
 # nitpicky (also -n on the command line): every cross-reference must resolve.
 nitpicky = True
