@@ -177,7 +177,9 @@ def test_api_reference_build_fails_on_a_broken_jaxpool_reference_only(tmp_path):
     )
     result = _sphinx_build(tmp_path, tmp_path / "html")
     assert result.returncode != 0
-    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    # Sphinx's warnings only ("file:line: WARNING: ..."), not what libraries
+    # it imports log (a CUDA plugin warns of a missing driver, say).
+    warnings = [line for line in result.stderr.splitlines() if ": WARNING: " in line]
     assert len(warnings) == 2, result.stderr
     assert "jaxpool.does_not_exist" in "\n".join(warnings)
     assert "NoSuchLayer" in "\n".join(warnings)
