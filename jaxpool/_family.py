@@ -31,10 +31,11 @@ from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import WindowShape
 from jaxpool._geometry import _is_int
-from jaxpool._geometry import _pad_value
 from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import max_pool_with_argmax
+from jaxpool._pooling import pool_with_switches
+from jaxpool._pooling import prepare
 
 __all__ = [
     "adaptive_avg_pool",
@@ -257,36 +258,6 @@ def avg_pool(
     return _average(inputs, geometry, bool(count_include_pad), override)
 
 
-def _reverse_order(inputs: jax.Array) -> jax.Array:
-    """An order-reversing bijection that is its own inverse and exact: ``-x``
-    for floats, ``~x`` for integers (signed or not, no overflow), ``not x``
-    for bool."""
-    if jnp.issubdtype(inputs.dtype, jnp.floating):
-        return -inputs
-    return ~inputs
-
-
-def _reversed_pad_value(pad_value: Any, dtype: np.dtype) -> Any:
-    """The max-pool ``pad_value`` that :func:`_reverse_order` maps to
-    ``pad_value``; ``+inf`` (never selected) becomes ``-inf``."""
-    if isinstance(pad_value, numbers.Real) and not isinstance(pad_value, (bool, np.bool_)):
-        if float(pad_value) == math.inf:
-            return -math.inf
-    if jnp.issubdtype(dtype, jnp.floating):
-        value, _ = _pad_value(pad_value, dtype)
-        return -value
-    if isinstance(pad_value, numbers.Real) and float(pad_value) == -math.inf:
-        raise ValueError(
-            f"pad_value=-inf is not representable in the input dtype {dtype}; pass +inf "
-            "(padding never selected) or a representable integer"
-        )
-    value, _ = _pad_value(pad_value, dtype)
-    if dtype == np.bool_:
-        return 1 - value
-    info = np.iinfo(dtype)
-    return int(info.max) + int(info.min) - value
-
-
 def min_pool_with_argmin(
     inputs: ArrayLike,
     window_shape: WindowShape,
@@ -315,23 +286,18 @@ def min_pool_with_argmin(
       >>> switches
       Array([[1, 1]], dtype=int8)
     """
-    if not isinstance(inputs, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"inputs must be a jax.Array or numpy array; got {type(inputs).__name__}")
-    inputs = jnp.asarray(inputs)
-    if jnp.issubdtype(inputs.dtype, jnp.complexfloating):
-        raise TypeError(f"inputs must be real (float, integer or bool); got dtype {inputs.dtype}")
-    values, switches = max_pool_with_argmax(
-        _reverse_order(inputs),
+    inputs, geometry = prepare(
+        inputs,
         window_shape,
         strides,
         padding,
         window_dilation=window_dilation,
         ceil_mode=ceil_mode,
         channel_axis=channel_axis,
-        pad_value=_reversed_pad_value(pad_value, inputs.dtype),
-        autodiff=autodiff,
+        pad_value=pad_value,
+        reverse_order=True,
     )
-    return _reverse_order(values), switches
+    return pool_with_switches(inputs, geometry, autodiff)
 
 
 def min_pool(

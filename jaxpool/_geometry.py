@@ -126,6 +126,9 @@ class PoolGeometry:
       pad_value: the value padded positions hold.
       pad_is_lowest: whether padded positions lose to every real element
         (``pad_value=-inf``), rather than competing like real elements.
+      reverse_order: min pooling: the windows' minimum, computed as the
+        maximum of the order-reversed input (``-x`` for floats, ``~x`` for
+        integers and bool), whose pad value ``pad_value`` then is.
       forced_strategy: a strategy chosen by :meth:`with_strategy` rather than
         from the window size; None in every public call.
     """
@@ -140,6 +143,7 @@ class PoolGeometry:
     output_spatial_shape: tuple[int, ...]
     pad_value: float | int
     pad_is_lowest: bool
+    reverse_order: bool = False
     forced_strategy: str | None = None
 
     @property
@@ -732,6 +736,28 @@ def _pad_value(pad_value: Any, dtype: np.dtype) -> tuple[float | int, bool]:
     return value, False
 
 
+def _reversed_pad_value(pad_value: Any, dtype: np.dtype) -> Any:
+    """The max-pool pad value of the order-reversed input that stands for a
+    min pool's ``pad_value``: ``+inf`` (never selected) becomes ``-inf``."""
+    if isinstance(pad_value, numbers.Real) and not isinstance(pad_value, (bool, np.bool_)):
+        if float(pad_value) == math.inf:
+            return -math.inf
+    if jax.numpy.issubdtype(dtype, jax.numpy.floating):
+        value, _ = _pad_value(pad_value, dtype)
+        return -value
+    if isinstance(pad_value, numbers.Real) and float(pad_value) == -math.inf:
+        raise ValueError(
+            f"pad_value=-inf is not representable in the input dtype {dtype}; pass +inf "
+            "(padding never selected) or a representable integer"
+        )
+    value, _ = _pad_value(pad_value, dtype)
+    if dtype == np.bool_:
+        return 1 - value
+    info = np.iinfo(dtype)
+    # ~x == -1 - x for signed integers, max - x for unsigned: both max + min - x.
+    return int(info.max) + int(info.min) - value
+
+
 def pool_geometry(
     shape: Sequence[int],
     dtype: Any,
@@ -743,8 +769,13 @@ def pool_geometry(
     ceil_mode: bool = False,
     channel_axis: Any = -1,
     pad_value: Any = -math.inf,
+    reverse_order: bool = False,
 ) -> PoolGeometry:
     """Validates pooling arguments and returns their :class:`PoolGeometry`.
+
+    With ``reverse_order`` (min pooling) ``pad_value`` is the min pool's:
+    ``+inf`` is never selected, and the geometry holds its order-reversed
+    value.
 
     Raises:
       TypeError: an argument of the wrong type.
@@ -800,6 +831,8 @@ def pool_geometry(
     axes = _spatial_axes(len(shape), d, channel_axis)
     spatial_shape = tuple(shape[axis] for axis in axes)
     pairs = _padding_pairs(padding, spatial_shape, windows, stride_values, dilations)
+    if reverse_order:
+        pad_value = _reversed_pad_value(pad_value, np.dtype(dtype))
     value, pad_is_lowest = _pad_value(pad_value, np.dtype(dtype))
 
     outputs, extent = [], []
@@ -827,6 +860,7 @@ def pool_geometry(
         output_spatial_shape=tuple(outputs),
         pad_value=value,
         pad_is_lowest=pad_is_lowest,
+        reverse_order=bool(reverse_order),
     )
 
 

@@ -68,6 +68,9 @@ CASES = {
     "2d_blocks": ((2, 2, 8, 6), (2, 2), (2, 2), "VALID", False),
     "2d_same_overlap": ((1, 1, 9, 8), (3, 3), (2, 1), "SAME", False),
     "3d": ((1, 1, 4, 5, 4), (2, 2, 2), (2, 2, 1), 1, True),
+    # More than 12 window positions: the axis-by-axis strategy.
+    "2d_large_same": ((1, 2, 9, 8), (5, 5), (1, 1), "SAME", False),
+    "1d_global": ((2, 3, 40), (40,), (1,), 0, False),
 }
 
 

@@ -368,3 +368,15 @@ def test_several_nan_select_the_first_in_row_major_order():
         expected_values, expected_switches = brute_force_pool(x, window, window, channel_axis=None)
         np.testing.assert_array_equal(switches, expected_switches)
         np.testing.assert_array_equal(values, expected_values)
+
+
+@pytest.mark.parametrize("window_shape", [(64, 64), (2, 2), (16, 16)])
+def test_min_pool_nan_wins_as_in_max_pool(window_shape):
+    x = np.random.default_rng(7).standard_normal((2, 64, 64, 3)).astype(np.float32)
+    x[0, 3, 5, 1] = x[1, 60, 2, 0] = x[1, 61, 2, 0] = np.nan
+    values, switches = jaxpool.min_pool_with_argmin(x, window_shape, window_shape)
+    # Min pooling is max pooling of -x, NaN included: the same switches.
+    expected_values, expected_switches = brute_force_pool(-x, window_shape, window_shape)
+    np.testing.assert_array_equal(switches, expected_switches)
+    np.testing.assert_array_equal(values, -expected_values)
+    np.testing.assert_array_equal(jaxpool.min_pool(x, window_shape, window_shape), values)
