@@ -254,9 +254,10 @@ def _select(
     A later position replaces the running best only if it is strictly larger,
     so ties keep the first; NaN beats every number; with ``pad_is_lowest`` a
     padded position (``mask`` false) never replaces a real one and a real one
-    always replaces a padded one. The values are a separate ``lax.max``
-    reduction (NaN-propagating, so equal to the selected elements) that XLA
-    keeps alone when the switches are not needed.
+    always replaces a padded one. The values are a separate tree of
+    elementwise ``lax.max`` (NaN-propagating, so equal to the selected
+    elements, which a max reduction on XLA:CPU is not) that XLA keeps alone
+    when the switches are not needed.
     """
     is_float = jnp.issubdtype(candidates[0].dtype, jnp.floating)
     # Float inputs carry their switches as float32 until the end: selecting
