@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # plain `pytest` puts tests/, not the checkout, on the path
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import family  # noqa: E402
 from benchmarks import harness  # noqa: E402
 from benchmarks import report  # noqa: E402
 from benchmarks import scale  # noqa: E402
@@ -247,3 +248,14 @@ def test_every_readme_figure_is_inside_a_generated_block():
     text = text.replace("about 4 GB of CUDA packages", "")  # a download size, not a measurement
     assert [match.group(0) for match in FIGURE.finditer(text)] == []
     assert FIGURE.search("the gradient is 7.1 and 10.2 times faster") is not None
+
+
+# benchmarks/family.py's committed results: a full run, rendered as committed.
+FAMILY_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "cpu"
+
+
+def test_committed_family_results_are_a_full_run_rendered_as_committed():
+    results = json.loads((FAMILY_RESULTS / "family.json").read_text())
+    assert not results["settings"]["quick"] and results["settings"]["rounds"] >= 5
+    assert [case["name"] for case in results["cases"]] == [case[0] for case in family.CASES]
+    assert (FAMILY_RESULTS / "family.md").read_text() == family.markdown(results)
