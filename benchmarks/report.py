@@ -21,6 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import accel_report
 from benchmarks import common
 
 SUITES = ("op", "scale", "model")
@@ -821,6 +822,10 @@ def performance_doc(results: dict[str, dict], directory: str = "benchmarks/resul
             "",
             layout_table(scale),
         ]
+    accelerators = accel_report.load()
+    if accelerators is not None:
+        link = f"../{accel_report.RESULTS_DIR.relative_to(common.REPO_ROOT).as_posix()}/results.md"
+        lines += ["", *accel_report.performance_section(accelerators, link)]
     return "\n".join(lines) + "\n"
 
 
