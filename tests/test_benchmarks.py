@@ -307,3 +307,60 @@ def test_the_committed_accelerator_run_renders_its_results_md():
     text = accel_report.markdown(data).lower()
     assert "not timings" in text or "nothing here is a timing" in text
     assert "missed" not in text and "target met" not in text
+
+
+def test_gpu_check_compares_measured_ratios_with_predicted_bytes():
+    from benchmarks import gpu_check
+
+    def record(implementation, kind, nbytes):
+        return {
+            "group": "op",
+            "case": "2x2/2 VALID",
+            "dtype": "float32",
+            "shape": [2, 8, 8, 4],
+            "implementation": implementation,
+            "kind": kind,
+            "status": "ok",
+            "bytes_accessed": nbytes,
+        }
+
+    accel = {
+        "targets": {
+            "H100": {
+                "records": [
+                    record("jaxpool", "fwd", 100.0),
+                    record("reduce_window", "fwd", 100.0),
+                    record("jaxpool", "grad", 50.0),
+                    record("reduce_window", "grad", 200.0),
+                    record("floor", "fwd", 1000.0),
+                ]
+            }
+        }
+    }
+
+    def timing(seconds):
+        return {"median": seconds}
+
+    measured = {
+        "machine": {"device": {"kind": "NVIDIA H200"}},
+        "cases": [
+            {
+                "case": "2x2/2 VALID",
+                "dtype": "float32",
+                "shape": [2, 8, 8, 4],
+                "timings": {
+                    "jaxpool": {"fwd": timing(2.0), "fwd+bwd": timing(1.0)},
+                    "reduce_window": {"fwd": timing(1.0), "fwd+bwd": timing(2.0)},
+                    "x * 2 (floor)": {"fwd": timing(10.0)},
+                },
+            }
+        ],
+    }
+    rows = {row["kind"]: row for row in gpu_check.compare(measured, accel)["rows"]}
+    assert rows["fwd"]["measured_ratio"] == 2.0 and rows["fwd"]["predicted_bytes_ratio"] == 1.0
+    assert rows["fwd+bwd"]["measured_over_predicted"] == 0.5 / 0.25
+    assert rows["fwd+bwd"]["bandwidth_bound_jaxpool_s"] == 50.0 / 100.0
+    assert rows["bwd"]["predicted_bytes_ratio"] is None
+    assert "| 2x2/2 VALID | float32 | fwd+bwd |" in gpu_check.comparison_markdown(
+        gpu_check.compare(measured, accel)
+    )
