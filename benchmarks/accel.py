@@ -315,9 +315,31 @@ def programs(implementation: str, window, strides, padding, shape, dtype) -> dic
     return found
 
 
-def _record(name, group, case, dtype, implementation, kind, program, options=None) -> dict:
-    """One program compiled for target ``name`` and analysed, labelled; progress on stderr."""
-    record = {
+class _Journal:
+    """Where a worker notes each program before compiling it and each record after.
+
+    A compiler that fails a CHECK aborts the whole process; the parent then knows from the
+    journal which program did it, records that one as ``crash`` and starts a fresh worker
+    that skips every program up to it (programs come in a fixed order)."""
+
+    path: Path | None = None
+    skip = 0
+    index = 0
+
+    @classmethod
+    def note(cls, entry: dict) -> None:
+        if cls.path is not None:
+            with cls.path.open("a") as journal:
+                journal.write(json.dumps(entry) + "\n")
+
+
+def _record(name, group, case, dtype, implementation, kind, program, options=None):
+    """One program compiled for target ``name``, analysed and noted in the journal (None
+    where a restarted worker skips it); progress on stderr."""
+    index, _Journal.index = _Journal.index, _Journal.index + 1
+    if index < _Journal.skip:
+        return None
+    label = {
         "group": group,
         "case": case.name,
         "shape": list(getattr(case, "shape", None) or case.input_shape),
@@ -325,8 +347,10 @@ def _record(name, group, case, dtype, implementation, kind, program, options=Non
         "implementation": implementation,
         "kind": kind,
         **({"compiler_options": options} if options else {}),
-        **measure(name, *program, options),
     }
+    _Journal.note({"starting": index, "label": label})
+    record = {**label, **measure(name, *program, options)}
+    _Journal.note({"index": index, "record": record})
     status = record["status"]
     detail = f"{record['compile_s']:.1f} s" if status == "ok" else record["message"][:120]
     print(
@@ -419,44 +443,82 @@ GROUPS = {
 
 
 def worker(name: str, quick: bool, groups: tuple[str, ...]) -> dict:
-    """Every record for target ``name`` (run with JAX_PLATFORMS=cpu)."""
-    started = time.perf_counter()
+    """Compile every program for target ``name`` (run with JAX_PLATFORMS=cpu); the records
+    go to the journal."""
     device = target_device(name)
-    records = []
     for group in groups:
         if group == "deterministic" and device.platform != "gpu":
             continue
-        records += GROUPS[group](name, quick)
-    return {
-        "status": "ok",
-        "device_kind": device.device_kind,
-        "platform": device.platform,
-        "records": records,
-        "wall_s": time.perf_counter() - started,
-    }
+        GROUPS[group](name, quick)
+    return {"device_kind": device.device_kind, "platform": device.platform}
 
 
 # --- in the parent process -----------------------------------------------------------------
 
+MAX_CRASHES = 10
+
+
+def _crash_message(output: str) -> str:
+    """The compiler's failed CHECK where it printed one, else the end of its output."""
+    for line in output.splitlines():
+        if "Check failed" in line:
+            return line.strip()[:600]
+    return output.strip()[-600:]
+
 
 def run_target(name: str, quick: bool, groups: tuple[str, ...]) -> dict:
-    """One target's results, from a fresh subprocess with JAX_PLATFORMS=cpu."""
+    """One target's results, from fresh subprocesses with JAX_PLATFORMS=cpu: a worker that a
+    compiler crash aborts is restarted past the program that crashed."""
     reason = missing(TARGETS[name]["platform"])
     if reason is not None:
         return {"status": "skipped", "reason": reason, "records": []}
     with tempfile.TemporaryDirectory() as directory:
         result_path = Path(directory, "result.json")
-        command = [sys.executable, "-m", "benchmarks.accel", "--worker", name, str(result_path)]
-        command += ["--groups", ",".join(groups)] + (["--quick"] if quick else [])
-        done = common.run_captured(command, WORKER_TIMEOUT_S, {**os.environ, **WORKER_ENVIRONMENT})
-        if done["status"] == "ok" and result_path.exists():
-            return json.loads(result_path.read_text())
+        journal = Path(directory, "journal.jsonl")
+        records: dict[int, dict] = {}
+        skip, wall = 0, 0.0
+        for _ in range(MAX_CRASHES + 1):
+            command = [sys.executable, "-m", "benchmarks.accel", "--worker", name]
+            command += [str(result_path), "--journal", str(journal), "--skip", str(skip)]
+            command += ["--groups", ",".join(groups)] + (["--quick"] if quick else [])
+            environment = {**os.environ, **WORKER_ENVIRONMENT}
+            done = common.run_captured(command, WORKER_TIMEOUT_S, environment)
+            wall += done["seconds"]
+            entries = (
+                [json.loads(line) for line in journal.read_text().splitlines()]
+                if (journal.exists())
+                else []
+            )
+            records.update({e["index"]: e["record"] for e in entries if "record" in e})
+            ordered = [records[i] for i in sorted(records)]
+            if done["status"] == "ok" and result_path.exists():
+                return {
+                    "status": "ok",
+                    **json.loads(result_path.read_text()),
+                    "wall_s": wall,
+                    "records": ordered,
+                }
+            started = [e for e in entries if "starting" in e]
+            if done["status"] == "timeout" or not started or started[-1]["starting"] in records:
+                return {
+                    "status": done["status"] if done["status"] == "timeout" else "error",
+                    "returncode": done["returncode"],
+                    "message": done["output"].strip()[-1500:],
+                    "wall_s": wall,
+                    "records": ordered,
+                }
+            crashed = started[-1]
+            records[crashed["starting"]] = {
+                **crashed["label"],
+                "status": "crash",
+                "message": _crash_message(done["output"]),
+            }
+            skip = crashed["starting"] + 1
         return {
-            "status": done["status"] if done["status"] == "timeout" else "error",
-            "returncode": done["returncode"],
-            "message": done["output"].strip()[-1500:],
-            "wall_s": done["seconds"],
-            "records": [],
+            "status": "error",
+            "message": "too many compiler crashes",
+            "wall_s": wall,
+            "records": [records[i] for i in sorted(records)],
         }
 
 
@@ -496,6 +558,8 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.accel")
     parser.add_argument("--worker", nargs=2, metavar=("TARGET", "RESULT_JSON"))
     parser.add_argument("--groups", default=",".join(GROUPS))
+    parser.add_argument("--journal", type=Path, help="worker: append progress and records here")
+    parser.add_argument("--skip", type=int, default=0, help="worker: skip this many programs")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--report", type=Path, help="re-render DIR/results.md from DIR/accel.json")
     args = parser.parse_args(argv)
@@ -505,6 +569,7 @@ def main(argv: list[str]) -> None:
     if args.worker is None:
         parser.error("run the suite with: python -m benchmarks --suite accel [--quick]")
     name, result_path = args.worker
+    _Journal.path, _Journal.skip = args.journal, args.skip
     result = worker(name, args.quick, tuple(filter(None, args.groups.split(","))))
     Path(result_path).write_text(json.dumps(result))
 
