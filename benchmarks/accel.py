@@ -462,7 +462,7 @@ def _crash_message(output: str) -> str:
     """The compiler's failed CHECK where it printed one, else the end of its output."""
     for line in output.splitlines():
         if "Check failed" in line:
-            return line.strip()[:600]
+            return accel_report.strip_log_prefix(line.strip())[:600]
     return output.strip()[-600:]
 
 

@@ -7,6 +7,7 @@ the docs can render a run without importing the suites.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from benchmarks import common
@@ -214,7 +215,8 @@ def markdown(data: dict) -> str:
     for name, target in data["targets"].items():
         lines += ["", f"## {name}", ""]
         if target["status"] != "ok":
-            lines.append(f"Not compiled: {target['status']}, {target.get('reason') or ''}".strip())
+            why = target.get("reason") or (target.get("message") or "").strip().splitlines()[-1:]
+            lines.append(f"Not compiled: {target['status']}: {''.join(why)[:300]}")
             continue
         source = next((r["cost_source"] for r in target["records"] if r["status"] == "ok"), "")
         lines.append(
@@ -294,20 +296,76 @@ def performance_section(data: dict, link: str) -> list[str]:
             )
         rows.append(row)
     lines.append(_table(header, rows))
-    deterministic = [
-        r
-        for t in targets.values()
+    lines += ["", *_ranges(targets)]
+    failures = [
+        f"{name}, {r['implementation']} {r['kind']} of {r['case']} ({r['dtype']}): "
+        f"{'the compiler aborted' if r['status'] == 'crash' else 'refused'}, "
+        f"`{_first_words(r['message'])}`"
+        for name, t in targets.items()
         for r in t["records"]
-        if r["group"] == "deterministic" and r["implementation"] == "jaxpool"
+        if r["status"] != "ok"
+    ]
+    if failures:
+        lines += ["", "Programs that did not compile:", "", *(f"- {f}" for f in failures)]
+    deterministic = [
+        r for t in targets.values() for r in t["records"] if r["group"] == "deterministic"
     ]
     if deterministic:
-        compiled = sum(r["status"] == "ok" and not r["flagged"] for r in deterministic)
+        ours = [r for r in deterministic if r["implementation"] == "jaxpool"]
+        clean = sum(r["status"] == "ok" and not r["flagged"] for r in ours)
+        theirs = sorted(
+            {
+                op
+                for r in deterministic
+                if r["implementation"] != "jaxpool"
+                for op in r.get("flagged", {})
+            }
+        )
         lines += [
             "",
-            f"With `--xla_gpu_deterministic_ops=true`, jaxpool's gradient compiles for the H100 "
-            f"without scatter, sort or gather in {compiled} of {len(deterministic)} op cases; "
-            "`reduce_window`'s becomes sort, gather and scatter.",
+            "With `--xla_gpu_deterministic_ops=true`, jaxpool's gradient compiles for the H100 "
+            f"with no scatter, sort or gather in {clean} of {len(ours)} op cases; "
+            f"`reduce_window`'s has {', '.join(theirs) or 'none of them'}.",
         ]
+    return lines
+
+
+def strip_log_prefix(line: str) -> str:
+    """A compiler's log line without its prefix: "F1201 18:49:21.904433 570 " (level, date,
+    time, thread)."""
+    return re.sub(r"^[A-Z]\d{4} [\d:.]+\s+\d+\s+", "", line)
+
+
+def _first_words(message: str) -> str:
+    """A compiler's message without its log prefix or its details."""
+    return strip_log_prefix(message.split(" :: ")[0])[:160]
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.2f}x to {max(values):.2f}x" if values else "n/a"
+
+
+def _ranges(targets: dict[str, dict]) -> list[str]:
+    """One sentence per target: the spread of jaxpool's byte ratios over the op cases."""
+    lines = []
+    for name, target in targets.items():
+        index = _index(target)
+        parts = []
+        for dtype in DTYPES:
+            spans = []
+            for kind, what in (("fwd", "values-only forward"), ("grad", "gradient")):
+                ratios = [
+                    _bytes_ratio(
+                        index, "op", case, dtype, ("jaxpool", kind), ("reduce_window", kind)
+                    )
+                    for case in _cases(target, "op")
+                ]
+                spans.append(f"{what} {_span([r for r in ratios if r is not None])}")
+            parts.append(f"{dtype}: {' and '.join(spans)}")
+        lines.append(
+            f"- {name}: jaxpool's bytes over `reduce_window`'s across the op cases, "
+            f"{'; '.join(parts)}."
+        )
     return lines
 
 
