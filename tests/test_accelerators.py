@@ -7,7 +7,7 @@ is read. Nothing runs on an accelerator. Needs the ``accel`` extra
 (``pip install -e ".[test,accel]"``); a target whose packages are missing is
 skipped with the reason. The whole file is marked ``slow`` and ``accelerator``,
 so ``python -m pytest -m "not accelerator"`` leaves it out and
-``python -m pytest -m accelerator`` runs it alone (about a minute on 2 cores).
+``python -m pytest -m accelerator`` runs it alone (20 s on 2 cores).
 
 What holds, for a few representative geometries and both autodiff modes:
 the gradient has no scatter, select-and-scatter or sort; the VJP saves the
