@@ -33,8 +33,8 @@ CUDA plugin otherwise tries to open a GPU); a target whose packages are missing
 is recorded as skipped with the reason; a compiler that aborts is recorded as a
 ``crash`` of that program and the rest still compile. ``python -m benchmarks --suite
 accel [--quick]`` runs it (the full run, 370 programs, about 13 minutes on 2 CPU cores,
-mostly the TPU compiles; ``--quick``, tiny shapes, about 20 s); ``python -m benchmarks.accel --report DIR`` re-renders a
-results folder's ``results.md``.
+mostly the TPU compiles; ``--quick``, tiny shapes, about 20 s);
+``python -m benchmarks.accel --report DIR`` re-renders a results folder's ``results.md``.
 """
 
 from __future__ import annotations
