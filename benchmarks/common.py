@@ -250,6 +250,34 @@ class Progress:
             self._bar.close()
 
 
+def run_captured(command: list[str], timeout_s: float, env: dict[str, str]) -> dict[str, Any]:
+    """Run ``command`` in the checkout: status (ok, failed, timeout), return code, seconds and
+    its stdout and stderr together (what it printed before a timeout, too)."""
+    start = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout_s,
+        )
+        output, returncode = completed.stdout, completed.returncode
+        status = "ok" if returncode == 0 else "failed"
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout or ""
+        output = output.decode(errors="replace") if isinstance(output, bytes) else output
+        status, returncode = "timeout", None
+    return {
+        "status": status,
+        "returncode": returncode,
+        "seconds": time.perf_counter() - start,
+        "output": output,
+    }
+
+
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")

@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import accel_report
 from benchmarks import common
 from benchmarks import report
 
 # Rounds per suite when --rounds is not given: enough for stable medians on a noisy CPU.
-DEFAULT_ROUNDS = {"op": 15, "scale": 11, "model": 11}
+DEFAULT_ROUNDS = {"op": 15, "scale": 11, "model": 11, "accel": 1}
 QUICK_ROUNDS = 3
 # Where a run writes unless told otherwise: a folder git ignores, so that running the
 # benchmarks never changes the committed results the README and docs are checked against.
@@ -24,6 +25,11 @@ LOCAL_RESULTS = common.REPO_ROOT / "benchmarks" / "results" / "local"
 COMMITTED_RESULTS = common.REPO_ROOT / "benchmarks" / "results"
 
 Runner = Callable[..., dict]
+# Suites that run only when named (--suite NAME), never under --suite all, each with the
+# folder name its results go into instead of the backend's (the accelerator suite compiles
+# for GPUs and TPUs from the CPU, so its results are not the CPU backend's); accel_report
+# writes its results.md.
+SEPARATE_SUITES = {"accel": "accel"}
 
 
 def parse_arguments(
@@ -66,6 +72,13 @@ def output_directory(args: argparse.Namespace, backend: str) -> Path:
     return LOCAL_RESULTS / (f"{backend}-quick" if args.quick else backend)
 
 
+def chosen_suites(args: argparse.Namespace, suites: tuple[str, ...]) -> tuple[str, ...]:
+    """The suites ``--suite`` names: ``all`` is every suite but the separate ones."""
+    if args.suite == "all":
+        return tuple(name for name in suites if name not in SEPARATE_SUITES)
+    return (args.suite,)
+
+
 def main(
     runners: dict[str, Runner], argv: list[str] | None = None, prog: str = "python -m benchmarks"
 ) -> None:
@@ -73,11 +86,12 @@ def main(
     args = parse_arguments(argv, tuple(runners), prog)
     import jax
 
-    out = output_directory(args, jax.default_backend())
+    label = SEPARATE_SUITES.get(args.suite, jax.default_backend())
+    out = output_directory(args, label)
     out.mkdir(parents=True, exist_ok=True)
     machine = common.machine_info()
     print(f"Measuring on {common.device_line(machine)}; results into {out}", file=sys.stderr)
-    suites = tuple(runners) if args.suite == "all" else (args.suite,)
+    suites = chosen_suites(args, tuple(runners))
     started = time.perf_counter()
     for suite in suites:
         rounds = args.rounds or (QUICK_ROUNDS if args.quick else DEFAULT_ROUNDS[suite])
@@ -87,7 +101,10 @@ def main(
         )
         result["wall_s"] = time.perf_counter() - suite_started
         common.write_json(out / f"{suite}.json", {"machine": machine, **result})
-    text, written = report.write(out)
+    if args.suite in SEPARATE_SUITES:
+        text, written = accel_report.write_report(out), []
+    else:
+        text, written = report.write(out)
     print(text)
     print(
         f"Measured on {common.device_line(machine)} in {time.perf_counter() - started:.0f} s; "

@@ -21,6 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import accel_report
 from benchmarks import common
 
 SUITES = ("op", "scale", "model")
@@ -244,9 +245,7 @@ def targets(results: dict[str, dict]) -> list[dict]:
             for what, key, digits, bound, at_least, target in OP_TARGETS:
                 value = summary[key]
                 met = _at_least(value, bound) if at_least else _at_most(value, bound)
-                rows.append(
-                    _target(f"{name} float32: {what}", _times(value, digits), met, target)
-                )
+                rows.append(_target(f"{name} float32: {what}", _times(value, digits), met, target))
     model = results.get("model")
     for case in (model or {}).get("cases", []):
         if case["architecture"] != "vgg":
@@ -479,9 +478,7 @@ def model_table(model: dict) -> str:
 
 
 def targets_table(rows: list[dict]) -> str:
-    body = [
-        [row["name"], row["target"], row["measured"], _mark(row["met"])] for row in rows
-    ]
+    body = [[row["name"], row["target"], row["measured"], _mark(row["met"])] for row in rows]
     return _table(["what", "goal", "measured", "reached"], body)
 
 
@@ -737,7 +734,7 @@ def performance_doc(results: dict[str, dict], directory: str = "benchmarks/resul
         f"With `python -m benchmarks` on {_machine_line(op)}{_other_runs(results)}. {METHOD}",
         *_load_caveat(op["machine"]),
         "",
-        "To measure on your own machine, `pip install -e \".[bench]\"` and run "
+        'To measure on your own machine, `pip install -e ".[bench]"` and run '
         "`python -m benchmarks` (`--quick` for a smoke test on tiny shapes): results go to "
         "`benchmarks/results/local/`, which git ignores. PyTorch, Haiku and Equinox are "
         "measured where installed; for PyTorch take the CPU-only wheels, "
@@ -821,6 +818,10 @@ def performance_doc(results: dict[str, dict], directory: str = "benchmarks/resul
             "",
             layout_table(scale),
         ]
+    accelerators = accel_report.load()
+    if accelerators is not None:
+        link = f"../{accel_report.RESULTS_DIR.relative_to(common.REPO_ROOT).as_posix()}/results.md"
+        lines += ["", *accel_report.performance_section(accelerators, link)]
     return "\n".join(lines) + "\n"
 
 

@@ -259,3 +259,120 @@ def test_committed_family_results_are_a_full_run_rendered_as_committed():
     assert not results["settings"]["quick"] and results["settings"]["rounds"] >= 5
     assert [case["name"] for case in results["cases"]] == [case[0] for case in family.CASES]
     assert (FAMILY_RESULTS / "family.md").read_text() == family.markdown(results)
+
+
+# --- the accelerator suite and the GPU check: their plumbing, without an accelerator -------
+
+HLO = """HloModule jit_f, entry_computation_layout={(f32[4,8]{1,0})->f32[4,8]{1,0}}
+
+%fused_select (p: f32[4,8]) -> f32[4,8] {
+  %p = f32[4,8]{1,0} parameter(0)
+  ROOT %s = f32[4,8]{1,0} select(%c, %p, %p), metadata={op_name="jit(f)/sort(x)"}
+}
+
+%body (t: (s32[], f32[4,8])) -> (s32[], f32[4,8]) {
+  %g = (s32[], f32[4,8]{1,0}) scatter(%a, %b, %c), to_apply=%add
+}
+
+ENTRY %main (x.1: f32[4,8], y: s8[4,8]) -> f32[4,8] {
+  %x.1 = f32[4,8]{1,0:T(8,128)} parameter(0)
+  %y = s8[4,8]{1,0} parameter(1)
+  %f = f32[4,8]{1,0} fusion(%x.1), kind=kLoop, calls=%fused_select
+  %w = (s32[], f32[4,8]{1,0}) while(%t), condition=%cond, body=%body
+  %e = f32[4,8]{1,0} get-tuple-element(%w), index=1
+  ROOT %c = f32[4,8]{1,0} copy(%e)
+}
+"""
+
+
+def test_hlo_summary_counts_kernels_loops_and_flagged_ops():
+    from benchmarks import accel
+
+    summary = accel.hlo_summary(HLO)
+    assert summary["kernels"] == 3 and summary["fusions"] == 1
+    assert summary["other_ops"] == {"copy": 1, "while": 1}
+    assert summary["loops"] == 1
+    assert summary["flagged"] == {"scatter": 1}  # "sort" in metadata is no op
+    assert summary["parameters"] == ["f32[4,8]", "s8[4,8]"]
+
+
+def test_the_accelerator_suite_runs_only_when_named_and_writes_its_own_folder():
+    suites = ("op", "scale", "model", "accel")
+    assert harness.chosen_suites(harness.parse_arguments([], suites), suites) == suites[:3]
+    named = harness.parse_arguments(["--suite", "accel"], suites)
+    assert harness.chosen_suites(named, suites) == ("accel",)
+    label = harness.SEPARATE_SUITES["accel"]
+    assert harness.output_directory(named, label) == harness.LOCAL_RESULTS / "accel"
+    assert _git_ignores(harness.output_directory(named, label) / "accel.json")
+    committed = harness.parse_arguments(["--suite", "accel", "--update-committed"], suites)
+    assert harness.output_directory(committed, label) == harness.COMMITTED_RESULTS / "accel"
+
+
+def test_the_committed_accelerator_run_renders_its_results_md():
+    from benchmarks import accel_report
+
+    data = accel_report.load()
+    if data is None:
+        pytest.skip("no committed accelerator run")
+    assert not data["settings"]["quick"]
+    assert (accel_report.RESULTS_DIR / "results.md").read_text() == accel_report.markdown(data)
+    text = accel_report.markdown(data).lower()
+    assert "not timings" in text or "nothing here is a timing" in text
+    assert "missed" not in text and "target met" not in text
+
+
+def test_gpu_check_compares_measured_ratios_with_predicted_bytes():
+    from benchmarks import gpu_check
+
+    def record(implementation, kind, nbytes):
+        return {
+            "group": "op",
+            "case": "2x2/2 VALID",
+            "dtype": "float32",
+            "shape": [2, 8, 8, 4],
+            "implementation": implementation,
+            "kind": kind,
+            "status": "ok",
+            "bytes_accessed": nbytes,
+        }
+
+    accel = {
+        "targets": {
+            "H100": {
+                "records": [
+                    record("jaxpool", "fwd", 100.0),
+                    record("reduce_window", "fwd", 100.0),
+                    record("jaxpool", "grad", 50.0),
+                    record("reduce_window", "grad", 200.0),
+                    record("floor", "fwd", 1000.0),
+                ]
+            }
+        }
+    }
+
+    def timing(seconds):
+        return {"median": seconds}
+
+    measured = {
+        "machine": {"device": {"kind": "NVIDIA H200"}},
+        "cases": [
+            {
+                "case": "2x2/2 VALID",
+                "dtype": "float32",
+                "shape": [2, 8, 8, 4],
+                "timings": {
+                    "jaxpool": {"fwd": timing(2.0), "fwd+bwd": timing(1.0)},
+                    "reduce_window": {"fwd": timing(1.0), "fwd+bwd": timing(2.0)},
+                    "x * 2 (floor)": {"fwd": timing(10.0)},
+                },
+            }
+        ],
+    }
+    rows = {row["kind"]: row for row in gpu_check.compare(measured, accel)["rows"]}
+    assert rows["fwd"]["measured_ratio"] == 2.0 and rows["fwd"]["predicted_bytes_ratio"] == 1.0
+    assert rows["fwd+bwd"]["measured_over_predicted"] == 0.5 / 0.25
+    assert rows["fwd+bwd"]["bandwidth_bound_jaxpool_s"] == 50.0 / 100.0
+    assert rows["bwd"]["predicted_bytes_ratio"] is None
+    assert "| 2x2/2 VALID | float32 | fwd+bwd |" in gpu_check.comparison_markdown(
+        gpu_check.compare(measured, accel)
+    )
