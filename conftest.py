@@ -1,6 +1,10 @@
-"""Doctests of a framework layer run only where its framework is installed."""
+"""Doctests of a framework layer run only where its framework is installed;
+hypothesis draws fixed examples under CI."""
 
 import importlib.util
+import os
+
+from hypothesis import settings
 
 _FRAMEWORKS = {"linen": "flax", "nnx": "flax", "haiku": "haiku", "equinox": "equinox"}
 
@@ -9,3 +13,9 @@ collect_ignore = [
     for module, framework in _FRAMEWORKS.items()
     if importlib.util.find_spec(framework) is None
 ]
+
+# CI draws the same examples every run, so that a red run can be reproduced
+# (CI=true python -m pytest ...); elsewhere hypothesis explores afresh.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")

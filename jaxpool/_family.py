@@ -356,7 +356,7 @@ def min_pool(
       >>> jaxpool.min_pool(x, (2,), strides=1, channel_axis=None)
       Array([[1., 1., 2.]], dtype=float32)
       >>> jax.grad(lambda x: jaxpool.min_pool(x, (2,), strides=1, channel_axis=None).sum())(x)
-      Array([[-0.,  2.,  1., -0.]], dtype=float32)
+      Array([[0., 2., 1., 0.]], dtype=float32)
       >>> jaxpool.min_pool(jnp.array([[-128, 5, 7]], jnp.int8), (2,), channel_axis=None)
       Array([[-128,    5]], dtype=int8)
     """
