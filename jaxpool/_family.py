@@ -6,7 +6,7 @@ comes from :mod:`jaxpool._geometry`. Averages are ``lax.reduce_window`` sums
 divided by a static NumPy divisor: the map is linear, so its gradient needs
 no residual. For windows of up to 12 positions the sum's tangent is written
 as one strided slice per window position, whose transpose (pads and adds) is
-the gradient: 1.5x to 5.6x faster on CPU than XLA's transpose of
+the gradient: 1.7x to 5.5x faster on CPU than XLA's transpose of
 ``reduce_window`` (benchmarks/results/cpu/family.md). Neither has a scatter.
 Min pooling is max pooling of the order-reversed input.
 """
@@ -140,10 +140,10 @@ def _window_sum(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
     gradient) is the sum of slices.
 
     Measured on the op suite's shapes (benchmarks/results/cpu/family.md):
-    the transpose of the slices is 3x to 6x faster than XLA's transpose of
+    the transpose of the slices is 1.7x to 5.5x faster than XLA's transpose of
     ``reduce_window`` (interior padding and another ``reduce_window``),
     while ``reduce_window``'s forward is as fast or faster where the input
-    must be padded (3x3/2 SAME: 11 ms against 26 ms).
+    must be padded (3x3/2 SAME: 5.7 ms against 17.9 ms).
     """
     return _reduce_window_sum(inputs, geometry)
 

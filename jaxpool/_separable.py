@@ -216,13 +216,18 @@ _REDUCE = {"blocks": _reduce_blocks, "unrolled": _reduce_unrolled, "doubling": _
 def max_values(inputs: jnp.ndarray, geometry: PoolGeometry, pad_scalar: jnp.ndarray) -> jnp.ndarray:
     """The windowed max alone, one axis after another (no selection).
 
-    Outer axes first: the max does not depend on the order, and along a
-    channels-first minor axis the data is then smallest (a global 56x56
+    The max does not depend on the order of the axes. Outer axes go first
+    where the windows slide along the minor axis (channels-first), so that
+    the minor axis is reduced when the data is smallest (a global 56x56
     window: 1.2x the time of ``lax.reduce_max``, against 2.7x innermost
-    first).
+    first), and where every axis has disjoint windows (global 224x224
+    channels-last: 1.0x, against 1.3x); otherwise the innermost go first
+    (a 3-D 5x5x5/1 window: outer first took 2.3x as long).
     """
     values = inputs
-    for windows in geometry.axis_windows():
+    axes = geometry.axis_windows()
+    outer_first = geometry.minor_axis_is_spatial or all(w.strategy == "blocks" for w in axes)
+    for windows in axes if outer_first else reversed(axes):
         values = _pad_axis(values, windows, pad_scalar)
         values, _, _ = _REDUCE[windows.strategy]((values, None, None), windows, 1)
     return values
