@@ -8,8 +8,9 @@ switches -> conv 3x3 -> sigmoid. Flax NNX, optax (Adam), the digits bundled
 with scikit-learn (nothing to download). It prints the test reconstruction
 error against two baselines (the mean image, and nearest-neighbour
 upsampling of the pooled image) and writes a PNG of test digits and their
-reconstructions to examples/output/ (which git ignores; --output to choose). The code (2x2x16 values and their switches) is no smaller
-than the 8x8 input: the example shows the switches at work, not compression.
+reconstructions to examples/output/ (which git ignores; --output to
+choose). The code (2x2x16 values and their switches) is no smaller than the
+8x8 input: the example shows the switches at work, not compression.
 
     pip install ".[examples]"
     python examples/unpool_autoencoder.py            # the full run, about a minute
