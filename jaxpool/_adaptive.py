@@ -20,6 +20,7 @@ from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import forward_mode_hint
 from jaxpool._pooling import max_pool_with_argmax
 from jaxpool._pooling import pick_at_switches
+from jaxpool._pooling import real_array
 
 __all__ = ["adaptive_max_pool", "adaptive_max_pool_with_argmax"]
 
@@ -98,11 +99,7 @@ def _pool(
 
 
 def _prepare(inputs: Any, output_shape: Any, channel_axis: Any) -> tuple[jax.Array, Any]:
-    if not isinstance(inputs, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"inputs must be a jax.Array or numpy array; got {type(inputs).__name__}")
-    inputs = jnp.asarray(inputs)
-    if jnp.issubdtype(inputs.dtype, jnp.complexfloating):
-        raise TypeError(f"inputs must be real (float, integer or bool); got dtype {inputs.dtype}")
+    inputs = real_array("inputs", inputs)
     return inputs, adaptive_geometry(inputs.shape, output_shape, channel_axis=channel_axis)
 
 

@@ -33,6 +33,7 @@ from jaxpool._geometry import WindowShape
 from jaxpool._geometry import _is_int
 from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
+from jaxpool._pooling import as_array
 from jaxpool._pooling import max_pool_with_argmax
 from jaxpool._pooling import pool_with_switches
 from jaxpool._pooling import prepare
@@ -50,9 +51,7 @@ ArrayLike = jax.typing.ArrayLike
 
 def _float_inputs(name: str, inputs: Any) -> jax.Array:
     """``inputs`` as a floating-point array, or the error naming the fix."""
-    if not isinstance(inputs, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"inputs must be a jax.Array or numpy array; got {type(inputs).__name__}")
-    inputs = jnp.asarray(inputs)
+    inputs = as_array("inputs", inputs)
     if not jnp.issubdtype(inputs.dtype, jnp.floating):
         raise TypeError(
             f"{name} averages, so it takes floating-point inputs (as PyTorch's does); got "

@@ -522,14 +522,26 @@ def forward_mode_hint(autodiff: str) -> Iterator[None]:
         ) from error
 
 
+def as_array(name: str, value: Any) -> jax.Array:
+    """``value`` (named ``name``) as a ``jax.Array``, or the TypeError that
+    says what it must be: every entry point's array arguments go through it."""
+    if not isinstance(value, (jax.Array, np.ndarray, np.generic)):
+        raise TypeError(f"{name} must be a jax.Array or numpy array; got {type(value).__name__}")
+    return jnp.asarray(value)
+
+
+def real_array(name: str, value: Any) -> jax.Array:
+    """:func:`as_array`, refusing complex dtypes: pooling needs an order."""
+    array = as_array(name, value)
+    if jnp.issubdtype(array.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} must be real (float, integer or bool); got dtype {array.dtype}")
+    return array
+
+
 def prepare(inputs: Any, *args: Any, **kwargs: Any) -> tuple[jax.Array, PoolGeometry]:
     """``inputs`` as a real array, and the geometry of pooling it with
     :func:`~jaxpool._geometry.pool_geometry`'s arguments."""
-    if not isinstance(inputs, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"inputs must be a jax.Array or numpy array; got {type(inputs).__name__}")
-    inputs = jnp.asarray(inputs)
-    if jnp.issubdtype(inputs.dtype, jnp.complexfloating):
-        raise TypeError(f"inputs must be real (float, integer or bool); got dtype {inputs.dtype}")
+    inputs = real_array("inputs", inputs)
     return inputs, pool_geometry(inputs.shape, inputs.dtype, *args, **kwargs)
 
 

@@ -21,18 +21,14 @@ from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import WindowShape
 from jaxpool._geometry import pool_geometry
+from jaxpool._pooling import as_array
 from jaxpool._pooling import merge_stride_phases
+from jaxpool._pooling import real_array
 from jaxpool._pooling import route_to_switches
 
 __all__ = ["indices_to_switches", "max_unpool", "switches_to_indices"]
 
 ArrayLike = jax.typing.ArrayLike
-
-
-def _as_array(name: str, value: Any) -> jax.Array:
-    if not isinstance(value, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"{name} must be a jax.Array or numpy array; got {type(value).__name__}")
-    return jnp.asarray(value)
 
 
 def _input_shape(input_shape: Any) -> tuple[int, ...]:
@@ -101,7 +97,7 @@ def _integer_geometry(
 ) -> tuple[jax.Array, PoolGeometry]:
     """``array`` (switches or indices, named ``name``) checked to be integers
     shaped as the pooling of ``input_shape`` outputs, and that pooling."""
-    array = _as_array(name, array)
+    array = as_array(name, array)
     geometry = _geometry_for(name, array, input_shape, *pooling)
     return _integers(name, array, array.shape), geometry
 
@@ -306,10 +302,8 @@ def max_unpool(
       Array([[0., 0., 0., 0.],
              [0., 9., 0., 6.]], dtype=float32)
     """
-    values = _as_array("values", values)
-    switches = _as_array("switches", switches)
-    if jnp.issubdtype(values.dtype, jnp.complexfloating):
-        raise TypeError(f"values must be real (float, integer or bool); got dtype {values.dtype}")
+    values = real_array("values", values)
+    switches = as_array("switches", switches)
     if combine not in ("sum", "max"):
         raise ValueError(f"combine must be 'sum' or 'max'; got {combine!r}")
     geometry = _geometry_for(

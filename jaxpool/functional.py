@@ -39,7 +39,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxpool._adaptive import adaptive_max_pool_with_argmax as _adaptive_with_argmax
 from jaxpool._adaptive import adaptive_switches_to_indices as _adaptive_indices
@@ -49,6 +48,7 @@ from jaxpool._family import lp_pool as _core_lp_pool
 from jaxpool._fractional import fractional_max_pool as _fractional_max_pool
 from jaxpool._geometry import _is_int
 from jaxpool._geometry import adaptive_geometry as _adaptive_geometry
+from jaxpool._pooling import as_array
 from jaxpool._pooling import max_pool_with_argmax as _max_pool_with_argmax
 from jaxpool._unpool import indices_to_switches as _indices_to_switches
 from jaxpool._unpool import max_unpool as _unpool
@@ -91,9 +91,7 @@ def _layout(d: int) -> str:
 
 def _channel_axis(name: str, input: Any, d: int) -> tuple[jax.Array, int]:
     """``input`` as an array, and its channel axis: 0 unbatched, 1 batched."""
-    if not isinstance(input, (jax.Array, np.ndarray, np.generic)):
-        raise TypeError(f"input must be a jax.Array or numpy array; got {type(input).__name__}")
-    input = jnp.asarray(input)
+    input = as_array("input", input)
     if input.ndim not in (d + 1, d + 2):
         raise ValueError(
             f"{name} expects channels-first input {_layout(d)}, so {d + 2} or {d + 1} axes; "
