@@ -58,6 +58,22 @@ def switch_dtype(num_window_positions: int) -> np.dtype:
     )
 
 
+def _split_axes(shape: Sequence[int], splits: dict[int, tuple[int, int]]) -> tuple[int, ...]:
+    """``shape`` with each axis in ``splits`` split in two: a reshape that
+    splits windows out as ``(window, position)`` or stride phases out as
+    ``(index, phase)``."""
+    split: list[int] = []
+    for axis, size in enumerate(shape):
+        split.extend(splits.get(axis, (size,)))
+    return tuple(split)
+
+
+def _second_of_split_axes(ndim: int, split_axes: Sequence[int]) -> tuple[int, ...]:
+    """The axes of a :func:`_split_axes` shape that hold the second part of
+    each split axis (a window's position, a stride phase)."""
+    return tuple(axis + k + 1 for k, axis in enumerate(sorted(split_axes)))
+
+
 @dataclasses.dataclass(frozen=True)
 class AxisWindows:
     """The windows along one spatial axis.
@@ -370,11 +386,10 @@ class PoolGeometry:
     def blocks_shape(self) -> tuple[int, ...]:
         """Extent-padded shape with every spatial axis split into
         ``(windows, window)``; only for disjoint blocks."""
-        shape: list[int] = []
-        spatial = dict(zip(self.spatial_axes, zip(self.output_spatial_shape, self.window_shape)))
-        for axis, size in enumerate(self.input_shape):
-            shape.extend(spatial.get(axis, (size,)))
-        return tuple(shape)
+        return _split_axes(
+            self.input_shape,
+            dict(zip(self.spatial_axes, zip(self.output_spatial_shape, self.window_shape))),
+        )
 
     def phase_pad_config(self) -> list[tuple[int, int, int]]:
         """``lax.pad`` config growing every spatial axis at its high end to a
@@ -389,12 +404,13 @@ class PoolGeometry:
         """The input, grown to stride multiples, with every spatial axis split
         into ``(index, phase)``: element ``u`` of the axis is ``(u // stride,
         u % stride)``."""
-        shape: list[int] = []
-        spatial = dict(zip(self.spatial_axes, self.strides))
-        for axis, size in enumerate(self.input_shape):
-            stride = spatial.get(axis)
-            shape.extend((size,) if stride is None else (-(-size // stride), stride))
-        return tuple(shape)
+        return _split_axes(
+            self.input_shape,
+            {
+                axis: (-(-self.input_shape[axis] // stride), stride)
+                for axis, stride in zip(self.spatial_axes, self.strides)
+            },
+        )
 
     def phase_slice(
         self, offsets: Sequence[int]
@@ -475,14 +491,7 @@ class PoolGeometry:
 
     def block_window_axes(self) -> tuple[int, ...]:
         """Axes of :attr:`blocks_shape` that index a position inside a window."""
-        axes, position = [], 0
-        for axis in range(self.ndim):
-            if axis in self.spatial_axes:
-                axes.append(position + 1)
-                position += 2
-            else:
-                position += 1
-        return tuple(axes)
+        return _second_of_split_axes(self.ndim, self.spatial_axes)
 
     def reduce_window_padding(self) -> tuple[tuple[int, int], ...]:
         """Full-rank ``lax.reduce_window`` padding whose windows are exactly
@@ -978,23 +987,14 @@ class AdaptiveGeometry:
     def blocks_shape(self) -> tuple[int, ...]:
         """The input's shape with every spatial axis split into ``(windows,
         window)``; only for disjoint blocks."""
-        shape: list[int] = []
-        sizes = {axis.axis: axis for axis in self.axes}
-        for axis, length in enumerate(self.input_shape):
-            if axis in sizes:
-                shape.extend((sizes[axis].size, length // sizes[axis].size))
-            else:
-                shape.append(length)
-        return tuple(shape)
+        return _split_axes(
+            self.input_shape,
+            {axis.axis: (axis.size, axis.length // axis.size) for axis in self.axes},
+        )
 
     def block_window_axes(self) -> tuple[int, ...]:
         """Axes of :attr:`blocks_shape` that index a position in a window."""
-        axes, position = [], 0
-        for axis in range(self.ndim):
-            position += 2 if axis in self.spatial_axes else 1
-            if axis in self.spatial_axes:
-                axes.append(position - 1)
-        return tuple(axes)
+        return _second_of_split_axes(self.ndim, self.spatial_axes)
 
     def window_sizes(self) -> np.ndarray:
         """The number of elements in each window, broadcastable to
