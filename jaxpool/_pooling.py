@@ -297,11 +297,17 @@ def _values_and_switches_in_box(
 def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     """The windowed max (min, with ``reverse_order``) and the row-major
     window position that holds it."""
+    values, switches = _max_and_switches(inputs, geometry)
+    return _in_pooled_order(values, geometry), switches
+
+
+def _max_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+    """:func:`values_and_switches` with the values still in the pooled order
+    (reversed, for min pooling)."""
     if geometry.strategy == "separable":
-        values, switches = _separable.values_and_switches(
+        return _separable.values_and_switches(
             _in_pooled_order(inputs, geometry), geometry, _pad_scalar(inputs, geometry)
         )
-        return _in_pooled_order(values, geometry), switches
     source = _source(inputs, geometry)
     interior = geometry.interior_box()
     if interior is None or interior == geometry.full_box:
@@ -309,7 +315,7 @@ def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.
         values, switches = _select(
             candidates, geometry.real_position_masks(geometry.full_box), geometry
         )
-        return _in_pooled_order(values.astype(inputs.dtype), geometry), switches
+        return values.astype(inputs.dtype), switches
     # XLA fuses a padded slice into one consumer only, and the selection uses
     # every candidate several times: so the windows free of padding are
     # computed from plain slices, and the thin border slabs are written over.
@@ -322,20 +328,19 @@ def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.
         corner = geometry.box_start(box)
         values = lax.dynamic_update_slice(values, box_values, corner)
         switches = lax.dynamic_update_slice(switches, box_switches, corner)
-    return _in_pooled_order(values.astype(inputs.dtype), geometry), switches
+    return values.astype(inputs.dtype), switches
 
 
 def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     """:func:`values_and_switches` where no derivative is taken: a caller that
     uses only the values pays for no selection, as XLA drops the switches."""
-    values, switches = values_and_switches(inputs, geometry)
+    values, switches = _max_and_switches(inputs, geometry)
     if geometry.strategy == "separable":
         # The selection's values come out of its last pass; a max alone is
         # cheaper where nothing needs the switches.
         values = _separable.max_values(
             _in_pooled_order(inputs, geometry), geometry, _pad_scalar(inputs, geometry)
         )
-        values = _in_pooled_order(values, geometry)
     elif geometry.minor_axis_is_spatial:
         # One max over every window: each padded candidate has one reader,
         # which XLA fuses, and along a spatial minor axis the loop vectorises
@@ -346,8 +351,7 @@ def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Arr
         # position, and XLA would redo a max that it can fuse as often.
         candidates = _candidates(_source(inputs, geometry), geometry)
         values = _window_max(candidates, geometry).astype(inputs.dtype)
-        values = _in_pooled_order(values, geometry)
-    return values, switches
+    return _in_pooled_order(values, geometry), switches
 
 
 def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
