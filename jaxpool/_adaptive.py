@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _strategy
 from jaxpool._geometry import AdaptiveAxis
 from jaxpool._geometry import AdaptiveGeometry
 from jaxpool._geometry import AdaptiveGroup
@@ -19,7 +20,6 @@ from jaxpool._geometry import adaptive_geometry
 from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import forward_mode_hint
 from jaxpool._pooling import max_pool_with_argmax
-from jaxpool._pooling import pick_at_switches
 from jaxpool._pooling import real_array
 
 __all__ = ["adaptive_max_pool", "adaptive_max_pool_with_argmax"]
@@ -71,7 +71,9 @@ def _pool_axis(
     def pick(integers: jax.Array) -> jax.Array:
         # Small integers are exact in float32, which the core's pick takes.
         parts = [
-            pick_at_switches(_flatten(integers, group, axis).astype(np.float32), switches, geometry)
+            _strategy.pick_at_switches(
+                _flatten(integers, group, axis).astype(np.float32), switches, geometry
+            )
             .reshape(shape)
             .astype(np.int32)
             for group, switches, geometry, shape in pickers

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _strategy
 from jaxpool._adaptive import _interleave
 from jaxpool._geometry import AdaptiveGeometry
 from jaxpool._geometry import Padding
@@ -110,7 +111,7 @@ def _zero_padded_geometry(
 
 
 def _reduce_window_sum(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    full = geometry._full_rank
+    full = geometry.full_rank
     return lax.reduce_window(
         inputs,
         np.zeros((), inputs.dtype),
@@ -162,7 +163,7 @@ def _average(
 ) -> jax.Array:
     dtype, accumulator = inputs.dtype, _accumulator(inputs.dtype)
     wide = inputs.astype(accumulator)
-    if geometry.strategy == "positions":
+    if _strategy.strategy(geometry) == "positions":
         # Few window positions: the slices' transpose is the fast gradient.
         sums = _window_sum(wide, geometry)
     else:

@@ -36,15 +36,13 @@ Padding = str | int | Sequence[int] | Sequence[tuple[int, int]]
 """``"VALID"``, ``"SAME"``, an int or one int per spatial axis (symmetric),
 or one ``(low, high)`` pair per spatial axis."""
 
-# Windows of at most this many positions are selected position by position
-# (one fused select per position, the fastest for small windows); larger ones
-# axis by axis, so that the program grows with the sum of the window sizes
-# (or their logarithms), not with their product.
-POSITIONS_LIMIT = 12
 # Along one axis, windows of at most this many overlapping positions are
 # unrolled; longer ones use doubling (forward) and a loop (backward).
 AXIS_UNROLL_LIMIT = 8
-STRATEGIES = ("positions", "separable")
+# The names a geometry can be forced to (tests run every one of them; the
+# choice itself is made in _strategy).
+STRATEGIES = ("positions", "separable", "windowed", "padded")
+BACKENDS = ("cpu", "cuda", "tpu")
 
 
 def switch_dtype(num_window_positions: int) -> np.dtype:
@@ -58,7 +56,7 @@ def switch_dtype(num_window_positions: int) -> np.dtype:
     )
 
 
-def _split_axes(shape: Sequence[int], splits: dict[int, tuple[int, int]]) -> tuple[int, ...]:
+def split_axes(shape: Sequence[int], splits: dict[int, tuple[int, int]]) -> tuple[int, ...]:
     """``shape`` with each axis in ``splits`` split in two: a reshape that
     splits windows out as ``(window, position)`` or stride phases out as
     ``(index, phase)``."""
@@ -69,7 +67,7 @@ def _split_axes(shape: Sequence[int], splits: dict[int, tuple[int, int]]) -> tup
 
 
 def _second_of_split_axes(ndim: int, split_axes: Sequence[int]) -> tuple[int, ...]:
-    """The axes of a :func:`_split_axes` shape that hold the second part of
+    """The axes of a :func:`split_axes` shape that hold the second part of
     each split axis (a window's position, a stride phase)."""
     return tuple(axis + k + 1 for k, axis in enumerate(sorted(split_axes)))
 
@@ -147,6 +145,9 @@ class PoolGeometry:
         integers and bool), whose pad value ``pad_value`` then is.
       forced_strategy: a strategy chosen by :meth:`with_strategy` rather than
         from the window size; None in every public call.
+      forced_backend: the backend whose plan pools this geometry whatever
+        backend the program is lowered for, set by :meth:`with_backend`;
+        None in every public call.
     """
 
     input_shape: tuple[int, ...]
@@ -161,6 +162,7 @@ class PoolGeometry:
     pad_is_lowest: bool
     reverse_order: bool = False
     forced_strategy: str | None = None
+    forced_backend: str | None = None
 
     @property
     def ndim(self) -> int:
@@ -216,21 +218,19 @@ class PoolGeometry:
         left out)."""
         return all(low == 0 and high <= 0 for low, high in self.extent_padding)
 
-    @property
-    def strategy(self) -> str:
-        """``"positions"``: one select per window position, over the whole
-        window; ``"separable"``: one spatial axis after another. Both give
-        the same values and switches for every geometry."""
-        if self.forced_strategy is not None:
-            return self.forced_strategy
-        return "positions" if self.num_window_positions <= POSITIONS_LIMIT else "separable"
-
     def with_strategy(self, strategy: str) -> PoolGeometry:
         """This geometry pooled by ``strategy``, whatever it would choose:
         how the tests run every strategy on every geometry."""
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}; got {strategy!r}")
         return dataclasses.replace(self, forced_strategy=strategy)
+
+    def with_backend(self, backend: str) -> PoolGeometry:
+        """This geometry pooled by ``backend``'s plan on every backend: how
+        the tests run each backend's formulation on the CPU."""
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+        return dataclasses.replace(self, forced_backend=backend)
 
     def axis_windows(self) -> tuple[AxisWindows, ...]:
         """The windows of each spatial axis, in the order of the axes."""
@@ -247,7 +247,7 @@ class PoolGeometry:
             )
         )
 
-    def _full_rank(self, per_spatial: Sequence[Any], fill: Any) -> list[Any]:
+    def full_rank(self, per_spatial: Sequence[Any], fill: Any) -> list[Any]:
         full = [fill] * self.ndim
         for axis, value in zip(self.spatial_axes, per_spatial):
             full[axis] = value
@@ -259,117 +259,6 @@ class PoolGeometry:
             tuple(index * dilation for index, dilation in zip(position, self.window_dilation))
             for position in itertools.product(*(range(w) for w in self.window_shape))
         ]
-
-    def candidate_slice(
-        self, offsets: Sequence[int], box: Sequence[tuple[int, int]]
-    ) -> tuple[list[int], list[int], list[int], list[tuple[int, int, int]]] | None:
-        """How to gather one window position from the windows in ``box``.
-
-        ``box`` is a ``(start, stop)`` range of windows per spatial axis.
-        Returns ``(start, limit, strides, pad_config)``: ``lax.slice`` of the
-        unpadded input with the first three holds the real elements, and
-        ``lax.pad`` with ``pad_config`` adds the windows whose position lies in
-        padding. ``None`` where the position is padding in every window.
-        """
-        start, limit, config = [], [], []
-        for offset, stride, (low, _), (first, stop), (box_start, box_stop) in zip(
-            offsets, self.strides, self.extent_padding, self._real_ranges(offsets), box
-        ):
-            first = min(max(first, box_start), box_stop)
-            stop = min(max(stop, first), box_stop)
-            if first >= stop:
-                return None
-            start.append(offset + stride * first - low)
-            limit.append(offset + stride * (stop - 1) - low + 1)
-            config.append((first - box_start, box_stop - stop, 0))
-        full_limit = list(self.input_shape)
-        for axis, value in zip(self.spatial_axes, limit):
-            full_limit[axis] = value
-        return (
-            self._full_rank(start, 0),
-            full_limit,
-            self._full_rank(self.strides, 1),
-            self._full_rank(config, (0, 0, 0)),
-        )
-
-    def _real_ranges(self, offsets: Sequence[int]) -> list[tuple[int, int]]:
-        """Per spatial axis, the windows ``first <= i < stop`` whose element at
-        ``offsets`` is real rather than padding."""
-        ranges = []
-        for offset, stride, size, length, (low, _) in zip(
-            offsets,
-            self.strides,
-            self.output_spatial_shape,
-            self.spatial_shape,
-            self.extent_padding,
-        ):
-            first = min(max(-((offset - low) // stride), 0), size)
-            stop = min(max(-((offset - low - length) // stride), first), size)
-            ranges.append((first, stop))
-        return ranges
-
-    def box_shape(self, box: Sequence[tuple[int, int]]) -> tuple[int, ...]:
-        """Shape of the output part holding the windows of ``box``."""
-        shape = list(self.input_shape)
-        for axis, (start, stop) in zip(self.spatial_axes, box):
-            shape[axis] = stop - start
-        return tuple(shape)
-
-    def box_pad_config(self, box: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config growing the output part of ``box`` to the output."""
-        return self._full_rank(
-            [
-                (start, size - stop, 0)
-                for (start, stop), size in zip(box, self.output_spatial_shape)
-            ],
-            (0, 0, 0),
-        )
-
-    def output_to_input_pad_config(self) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config turning an output-shaped array input-shaped."""
-        return self._full_rank(
-            [
-                (0, length - size, 0)
-                for length, size in zip(self.spatial_shape, self.output_spatial_shape)
-            ],
-            (0, 0, 0),
-        )
-
-    def box_start(self, box: Sequence[tuple[int, int]]) -> list[int]:
-        """Output index of the first window of ``box``."""
-        return self._full_rank([start for start, _ in box], 0)
-
-    @property
-    def full_box(self) -> tuple[tuple[int, int], ...]:
-        return tuple((0, size) for size in self.output_spatial_shape)
-
-    def interior_box(self) -> tuple[tuple[int, int], ...] | None:
-        """The windows that hold no padded position at all, per spatial axis;
-        ``None`` where some axis has none."""
-        box = []
-        for axis_index, size in enumerate(self.output_spatial_shape):
-            first, stop = 0, size
-            for offsets in self.window_offsets():
-                axis_first, axis_stop = self._real_ranges(offsets)[axis_index]
-                first, stop = max(first, axis_first), min(stop, axis_stop)
-            if first >= stop:
-                return None
-            box.append((first, stop))
-        return tuple(box)
-
-    def border_boxes(
-        self, interior: Sequence[tuple[int, int]]
-    ) -> list[tuple[tuple[int, int], ...]]:
-        """Boxes that together cover every window outside ``interior``: per
-        axis, the slabs before and after it (corners are covered twice)."""
-        boxes = []
-        for axis_index, (start, stop) in enumerate(interior):
-            for slab in ((0, start), (stop, self.output_spatial_shape[axis_index])):
-                if slab[0] < slab[1]:
-                    box = list(self.full_box)
-                    box[axis_index] = slab
-                    boxes.append(tuple(box))
-        return boxes
 
     @property
     def spatial_shape(self) -> tuple[int, ...]:
@@ -386,101 +275,13 @@ class PoolGeometry:
     def blocks_shape(self) -> tuple[int, ...]:
         """Extent-padded shape with every spatial axis split into
         ``(windows, window)``; only for disjoint blocks."""
-        return _split_axes(
+        return split_axes(
             self.input_shape,
             dict(zip(self.spatial_axes, zip(self.output_spatial_shape, self.window_shape))),
         )
 
-    def phase_pad_config(self) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config growing every spatial axis at its high end to a
-        multiple of its stride."""
-        return self._full_rank(
-            [(0, -length % stride, 0) for length, stride in zip(self.spatial_shape, self.strides)],
-            (0, 0, 0),
-        )
-
-    @property
-    def phases_shape(self) -> tuple[int, ...]:
-        """The input, grown to stride multiples, with every spatial axis split
-        into ``(index, phase)``: element ``u`` of the axis is ``(u // stride,
-        u % stride)``."""
-        return _split_axes(
-            self.input_shape,
-            {
-                axis: (-(-self.input_shape[axis] // stride), stride)
-                for axis, stride in zip(self.spatial_axes, self.strides)
-            },
-        )
-
-    def phase_slice(
-        self, offsets: Sequence[int]
-    ) -> tuple[tuple[int, ...], list[int], list[int], list[tuple[int, int, int]]]:
-        """How to gather one window position from the stride phases.
-
-        Returns ``(phase, start, limit, pad_config)``: the phase per spatial
-        axis that holds the position in every window, and the unit-stride
-        ``lax.slice`` of that phase array (:attr:`phases_shape` without its
-        phase axes) and ``lax.pad`` that give it for all windows, padding
-        where it falls outside the input. Window ``i`` reads element ``stride
-        * i + offset - low``, which is phase ``(offset - low) % stride`` at
-        index ``i + (offset - low) // stride``.
-        """
-        phase, start, limit, config = [], [], [], []
-        for offset, stride, (low, _), size, length in zip(
-            offsets,
-            self.strides,
-            self.extent_padding,
-            self.output_spatial_shape,
-            self.spatial_shape,
-        ):
-            shift, remainder = divmod(offset - low, stride)
-            count = -(-length // stride)
-            first = min(max(shift, 0), count)
-            stop = min(max(shift + size, first), count)
-            phase.append(remainder)
-            start.append(first)
-            limit.append(stop)
-            config.append((first - shift, shift + size - stop, 0))
-        full_limit = list(self.output_shape)
-        for axis, value in zip(self.spatial_axes, limit):
-            full_limit[axis] = value
-        return (
-            tuple(phase),
-            self._full_rank(start, 0),
-            full_limit,
-            self._full_rank(config, (0, 0, 0)),
-        )
-
-    @property
-    def phase_grown_shape(self) -> tuple[int, ...]:
-        """The input's shape grown by :meth:`phase_pad_config`: what
-        :attr:`phases_shape` merges back into."""
-        return tuple(
-            size + high for size, (_, high, _) in zip(self.input_shape, self.phase_pad_config())
-        )
-
-    @property
-    def phase_shape(self) -> tuple[int, ...]:
-        """Shape of one stride phase: :attr:`phases_shape` without its phase
-        axes."""
-        spatial = dict(zip(self.spatial_axes, self.strides))
-        return tuple(
-            size if axis not in spatial else -(-size // spatial[axis])
-            for axis, size in enumerate(self.input_shape)
-        )
-
-    def phase_spread_config(self, offsets: Sequence[int]) -> list[tuple[int, int, int]]:
-        """``lax.pad`` config (negative entries crop) that puts an
-        output-shaped array where :meth:`phase_slice` gathers window position
-        ``offsets`` from, in its phase: the inverse of that slice and pad."""
-        _, start, limit, config = self.phase_slice(offsets)
-        return [
-            (first - low, size - stop - high, 0)
-            for first, stop, (low, high, _), size in zip(start, limit, config, self.phase_shape)
-        ]
-
     def blocks_spec(self, spec: Sequence[Any]) -> tuple[Any, ...]:
-        """Partition spec of :attr:`blocks_shape` (or :attr:`phases_shape`)
+        """Partition spec of :attr:`blocks_shape` (or of the stride phases)
         for an input partitioned as ``spec``: a spatial axis's entry goes to
         its window (or phase) index axis."""
         entries = tuple(spec) + (None,) * (self.ndim - len(spec))
@@ -498,13 +299,13 @@ class PoolGeometry:
         these: :attr:`extent_padding`, with a negative ``high`` (trailing
         elements no window reaches) left to the floor division."""
         return tuple(
-            self._full_rank([(low, max(high, 0)) for low, high in self.extent_padding], (0, 0))
+            self.full_rank([(low, max(high, 0)) for low, high in self.extent_padding], (0, 0))
         )
 
     def extent_pad_config(self) -> list[tuple[int, int, int]]:
         """``lax.pad`` config (a negative ``high`` crops) turning the input
         into exactly the extent the windows cover."""
-        return self._full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
+        return self.full_rank([(low, high, 0) for low, high in self.extent_padding], (0, 0, 0))
 
     def position_slice(self, offsets: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
         """``lax.slice`` ``(start, limit, strides)`` of the extent-padded
@@ -517,7 +318,7 @@ class PoolGeometry:
         limit = list(self.padded_extent_shape)
         for axis, value in zip(self.spatial_axes, limits):
             limit[axis] = value
-        return self._full_rank(offsets, 0), limit, self._full_rank(self.strides, 1)
+        return self.full_rank(offsets, 0), limit, self.full_rank(self.strides, 1)
 
     def window_counts(self, count_include_pad: bool) -> np.ndarray:
         """How many positions of each window count for an average,
@@ -545,7 +346,7 @@ class PoolGeometry:
             else:
                 inside = (index >= low) & (index < low + length)
             count = np.multiply.outer(count, inside.sum(axis=1))
-        return count.reshape(self._full_rank(count.shape, 1))
+        return count.reshape(self.full_rank(count.shape, 1))
 
     def average_divisor(self, count_include_pad: bool, divisor_override: int | None) -> np.ndarray:
         """The static divisor of each window's sum, broadcastable to
@@ -553,26 +354,8 @@ class PoolGeometry:
         :meth:`window_counts` (at least 1, so that a window lying wholly in
         padding averages to 0 rather than 0 / 0)."""
         if divisor_override is not None:
-            return np.full(self._full_rank((1,) * len(self.spatial_axes), 1), divisor_override)
+            return np.full(self.full_rank((1,) * len(self.spatial_axes), 1), divisor_override)
         return np.maximum(self.window_counts(count_include_pad), 1)
-
-    def real_position_masks(self, box: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
-        """Per window position, which windows of ``box`` see a real element
-        there, broadcastable to the box; ``None`` where all of them do."""
-        masks: list[np.ndarray | None] = []
-        for offsets in self.window_offsets():
-            per_axis = [
-                (np.arange(box_start, box_stop) >= first) & (np.arange(box_start, box_stop) < stop)
-                for (first, stop), (box_start, box_stop) in zip(self._real_ranges(offsets), box)
-            ]
-            if all(mask.all() for mask in per_axis):
-                masks.append(None)
-                continue
-            mask = np.ones((), dtype=bool)
-            for axis_mask in per_axis:
-                mask = np.logical_and.outer(mask, axis_mask)
-            masks.append(mask.reshape(self._full_rank(mask.shape, 1)))
-        return masks
 
 
 def _reject_traced(**arguments: Any) -> None:
@@ -987,7 +770,7 @@ class AdaptiveGeometry:
     def blocks_shape(self) -> tuple[int, ...]:
         """The input's shape with every spatial axis split into ``(windows,
         window)``; only for disjoint blocks."""
-        return _split_axes(
+        return split_axes(
             self.input_shape,
             {axis.axis: (axis.size, axis.length // axis.size) for axis in self.axes},
         )

@@ -1,511 +1,105 @@
-"""Max pooling with switches, and its switch-routing backward."""
+"""The public max pooling functions and their two autodiff wrappers.
+
+Both wrappers call the one forward and the one route of
+:mod:`jaxpool._strategy`, which chooses the strategy per geometry and per
+backend; adding a strategy changes nothing here.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import math
-from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
-from jax.sharding import NamedSharding
-from jax.sharding import PartitionSpec as P
 
-from jaxpool import _separable
+from jaxpool import _strategy
 from jaxpool._geometry import Padding
 from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import WindowShape
 from jaxpool._geometry import pool_geometry
+from jaxpool._sharding import auto_spatial_axes
 
 __all__ = ["max_pool", "max_pool_with_argmax"]
 
 ArrayLike = jax.typing.ArrayLike
 
 
-def _pad_scalar(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    if not geometry.pad_is_lowest:
-        return jnp.asarray(geometry.pad_value, inputs.dtype)
-    if jnp.issubdtype(inputs.dtype, jnp.floating):
-        return jnp.asarray(-jnp.inf, inputs.dtype)
-    if inputs.dtype == np.bool_:
-        return jnp.asarray(False)
-    return jnp.asarray(jnp.iinfo(inputs.dtype).min, inputs.dtype)
+# Every piece is jitted with the geometry static, so that a call outside jit
+# compiles once per geometry instead of dispatching every slice and select
+# one by one; inside jit they inline. The pieces, not the custom_vjp and
+# custom_jvp around them: a jit around those, under nested vmap, gives the
+# vjp's outputs the batch axes of the primal function's outputs where the
+# two differ (jax 0.10.2; tests/test_transformations.py has the case).
+_pool = jax.jit(_strategy.pool, static_argnums=(1, 2))
 
 
-def _explicit_sharding(x: jax.Array) -> NamedSharding | None:
-    """``x``'s sharding where it names mesh axes of type Explicit, else None.
-
-    Explicit axes are part of the array's type: arrays made from shapes alone
-    and reshapes that split an axis must be given it. Auto axes, shard_map's
-    manual axes and no mesh at all give None, which leaves such ops as they are.
-    """
-    sharding = jax.typeof(x).sharding
-    if all(entry is None for entry in sharding.spec):
-        return None
-    return sharding
+@functools.partial(jax.jit, static_argnums=1)
+def _forward_and_residual(
+    inputs: jax.Array, geometry: PoolGeometry
+) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
+    values, switches, residual = _strategy.forward(inputs, geometry)
+    return (values, switches), residual
 
 
-def _split_spatial(array: jax.Array, shape: tuple[int, ...], geometry: PoolGeometry) -> jax.Array:
-    """``array`` reshaped to ``shape``, which splits every spatial axis in two."""
-    sharding = _explicit_sharding(array)
-    if sharding is not None:
-        # Explicit reshapes that split axes are given the output sharding.
-        sharding = sharding.update(spec=P(*geometry.blocks_spec(sharding.spec)))
-    return lax.reshape(array, shape, out_sharding=sharding)
+_route = jax.jit(_strategy.route, static_argnums=2)
 
 
-def _blocks(array: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """Disjoint, unpadded windows: one reshape splits every spatial axis into
-    (window index, position in window)."""
-    trimmed = lax.slice(array, [0] * array.ndim, geometry.padded_extent_shape)
-    return _split_spatial(trimmed, geometry.blocks_shape, geometry)
-
-
-def _stride_phases(array: jax.Array, geometry: PoolGeometry) -> dict[tuple[int, ...], jax.Array]:
-    """The stride phases of ``array`` (grown with zeros to stride multiples),
-    keyed by the phase along each spatial axis, each of
-    :attr:`~PoolGeometry.phase_shape`: one reshape splits each spatial axis
-    into (index, phase) and ``lax.split`` separates the phases.
-    :func:`merge_stride_phases` is the inverse."""
-    grown = lax.pad(array, jnp.zeros((), array.dtype), geometry.phase_pad_config())
-    phases = {(): _split_spatial(grown, geometry.phases_shape, geometry)}
-    # The phases sit where blocks of disjoint windows hold their positions.
-    phase_axes = geometry.block_window_axes()
-    for phase_axis, stride in zip(phase_axes, geometry.strides):
-        phases = {
-            (*key, phase): piece
-            for key, whole in phases.items()
-            for phase, piece in enumerate(lax.split(whole, [1] * stride, axis=phase_axis))
-        }
-    # Squeezed only after every split: squeezing between the splits made XLA
-    # loop over the input's shape again in the transpose (measured).
-    return {key: lax.squeeze(piece, phase_axes) for key, piece in phases.items()}
-
-
-def merge_stride_phases(
-    phases: dict[tuple[int, ...], jax.Array], geometry: PoolGeometry
-) -> jax.Array:
-    """The input-shaped array whose stride phases are ``phases`` (a missing
-    phase is zero): the inverse of :func:`_stride_phases`, as its transpose
-    is, with concatenates along the phase axes and one reshape."""
-    phase_axes = geometry.block_window_axes()
-    zeros = jnp.zeros(geometry.phase_shape, next(iter(phases.values())).dtype)
-    parts = {
-        key: lax.expand_dims(phases.get(key, zeros), phase_axes)
-        for key in itertools.product(*(range(stride) for stride in geometry.strides))
-    }
-    # The last spatial axis's phases first, as the splits went outer first.
-    for k in reversed(range(len(phase_axes))):
-        parts = {
-            prefix: lax.concatenate(
-                [parts[(*prefix, phase)] for phase in range(geometry.strides[k])], phase_axes[k]
-            )
-            for prefix in {key[:k] for key in parts}
-        }
-    grown = lax.reshape(parts[()], geometry.phase_grown_shape)
-    return lax.slice(grown, [0] * grown.ndim, geometry.input_shape)
-
-
-def _phase_candidates(array: jax.Array, geometry: PoolGeometry) -> list[jax.Array]:
-    """Window positions of every window, from the stride phases of ``array``
-    (zero outside it): each position is a unit-stride slice of one phase.
-
-    This is how the pick reads, so that its transpose writes each phase once
-    and interleaves them with one concatenate: XLA then emits one loop over
-    (index, phase) pairs, where strided ``lax.pad`` costs index arithmetic
-    per element that does not vectorise along a strided minor axis
-    (channels-first data; measured in benchmarks/NOTES.md).
-    """
-    zero = jnp.zeros((), array.dtype)
-    phases = _stride_phases(array, geometry)
-    candidates = []
-    for offsets in geometry.window_offsets():
-        phase, start, limit, config = geometry.phase_slice(offsets)
-        candidates.append(lax.pad(lax.slice(phases[phase], start, limit), zero, config))
-    return candidates
-
-
-class _Source(NamedTuple):
-    """What the candidates are sliced from, how a slice of it becomes the
-    array that the selection compares, and the padding in that dtype."""
-
-    array: jax.Array
-    decode: Callable[[jax.Array], jax.Array]
-    pad_scalar: jax.Array
-
-
-def _source(inputs: jax.Array, geometry: PoolGeometry) -> _Source:
-    """The inputs as the selection reads them.
-
-    XLA:CPU slices, pads and compares bfloat16 arrays by first converting
-    the whole input to a float32 copy (the 3x3/2 SAME forward: 24 ms, against
-    3.4 ms in float32; benchmarks/NOTES.md). So bfloat16 is sliced as its uint16 bits,
-    and each slice becomes float32, which holds every bfloat16 exactly, by a
-    shift that fuses into the loop reading it.
-
-    Min pooling reverses the order of each slice as it is read (``-x``, or
-    ``~x`` for integers), inside the loop: reversing the whole input first
-    made XLA:CPU write a reversed copy and run the selection 5x slower
-    (3x3/2 SAME forward: 27 ms against 5.4 ms).
-    """
-    pad_scalar = _pad_scalar(inputs, geometry)
-    if inputs.dtype != jnp.bfloat16:
-        source = _Source(inputs, lambda piece: piece, pad_scalar)
-    else:
-        bits = lax.bitcast_convert_type(inputs, jnp.uint16)
-        source = _Source(bits, _bfloat16_bits_to_float32, pad_scalar.astype(jnp.float32))
-    if not geometry.reverse_order:
-        return source
-    decode = source.decode
-    return source._replace(decode=lambda piece: reverse_order(decode(piece)))
-
-
-def reverse_order(array: jax.Array) -> jax.Array:
-    """An exact order-reversing bijection that is its own inverse: ``-x`` for
-    floats, ``~x`` for integers (signed or not, without overflow) and bool.
-    Min pooling is max pooling through it."""
-    if jnp.issubdtype(array.dtype, jnp.floating):
-        return -array
-    return ~array
-
-
-def _in_pooled_order(array: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """``array`` in the order the max is taken in: reversed for min pooling."""
-    return reverse_order(array) if geometry.reverse_order else array
-
-
-def _bfloat16_bits_to_float32(bits: jax.Array) -> jax.Array:
-    wide = lax.shift_left(bits.astype(jnp.uint32), jnp.asarray(16, jnp.uint32))
-    return lax.bitcast_convert_type(wide, jnp.float32)
-
-
-def _block_candidates(source: _Source, geometry: PoolGeometry) -> list[jax.Array]:
-    """Window positions of disjoint, unpadded windows."""
-    blocks = _blocks(source.array, geometry)
-    sharding = _explicit_sharding(source.array)
-    window_axes = geometry.block_window_axes()
-    candidates = []
-    for position in np.ndindex(*geometry.window_shape):
-        start = [0] * blocks.ndim
-        limit = list(blocks.shape)
-        for axis, index in zip(window_axes, position):
-            start[axis], limit[axis] = index, index + 1
-        candidate = lax.slice(blocks, start, limit)
-        candidate = lax.reshape(candidate, geometry.output_shape, out_sharding=sharding)
-        candidates.append(source.decode(candidate))
-    return candidates
-
-
-def _box_candidates(
-    source: _Source, geometry: PoolGeometry, box: tuple[tuple[int, int], ...]
-) -> list[jax.Array]:
-    """Window positions of the windows in ``box``, padded positions holding
-    the source's pad scalar."""
-    sharding = _explicit_sharding(source.array)
-    pad_scalar = source.pad_scalar
-    candidates = []
-    for offsets in geometry.window_offsets():
-        gather = geometry.candidate_slice(offsets, box)
-        if gather is None:
-            candidates.append(jnp.full(geometry.box_shape(box), pad_scalar, out_sharding=sharding))
-            continue
-        start, limit, strides, pad_config = gather
-        piece = source.decode(lax.slice(source.array, start, limit, strides))
-        candidates.append(lax.pad(piece, pad_scalar, pad_config))
-    return candidates
-
-
-def _max_tree(arrays: list[jax.Array]) -> jax.Array:
-    """Elementwise ``lax.max`` of ``arrays``, pairwise (exact, and
-    NaN-propagating, in any order): a tree keeps the dependency chain short."""
-    while len(arrays) > 1:
-        pairs = [lax.max(a, b) for a, b in zip(arrays[::2], arrays[1::2])]
-        arrays = pairs + arrays[len(pairs) * 2 :]
-    return arrays[0]
-
-
-def _window_max(candidates: list[jax.Array], geometry: PoolGeometry) -> jax.Array:
-    """The max over the window positions (``candidates`` in row-major
-    order): over the outer window axes first, then along the last.
-
-    Along a strided minor axis, LLVM loads a wide vector per row and
-    shuffles out each window column; taking the max across rows first lets
-    it shuffle the rows' maximum once instead of every row (3x3/2 SAME
-    channels-first forward 7% to 12% faster; benchmarks/NOTES.md).
-    """
-    last = geometry.window_shape[-1]
-    columns = [_max_tree(candidates[offset::last]) for offset in range(last)]
-    return _max_tree(columns)
-
-
-def _select(
-    candidates: list[jax.Array], masks: list[np.ndarray | None], geometry: PoolGeometry
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _pool_vjp_mode(
+    inputs: jax.Array, geometry: PoolGeometry, with_switches: bool
 ) -> tuple[jax.Array, jax.Array]:
-    """Running max over window positions in row-major order, with the rules.
-
-    A later position replaces the running best only if it is strictly larger,
-    so ties keep the first; NaN beats every number; with ``pad_is_lowest`` a
-    padded position (``mask`` false) never replaces a real one and a real one
-    always replaces a padded one. The values are a separate tree of
-    elementwise ``lax.max`` (NaN-propagating, so equal to the selected
-    elements, which a max reduction on XLA:CPU is not) that XLA keeps alone
-    when the switches are not needed.
-    """
-    is_float = jnp.issubdtype(candidates[0].dtype, jnp.floating)
-    # Float inputs carry their switches as float32 until the end: selecting
-    # integers under float compares does not vectorise in XLA:CPU's loops
-    # over a spatial minor axis (2x slower channels-first, measured).
-    carried = jnp.float32 if is_float else geometry.switch_dtype
-    best = candidates[0]
-    switches = jnp.zeros_like(best, carried)
-    best_is_real = True if masks[0] is None else masks[0]
-    for position, candidate in enumerate(candidates[1:], start=1):
-        better = _separable._is_better(candidate, best)
-        if geometry.pad_is_lowest and not (masks[position] is None and np.all(best_is_real)):
-            is_real = True if masks[position] is None else masks[position]
-            # Both masks are static: the first real element beats padding.
-            better = is_real & (better | ~np.asarray(best_is_real))
-            best_is_real = np.logical_or(best_is_real, is_real)
-        best = jnp.where(better, candidate, best)
-        switches = jnp.where(better, jnp.asarray(position, carried), switches)
-    return _window_max(candidates, geometry), switches.astype(geometry.switch_dtype)
+    return _pool(inputs, geometry, with_switches)
 
 
-def _candidates(source: _Source, geometry: PoolGeometry) -> list[jax.Array]:
-    """Window positions of every window: a reshape where the windows are
-    disjoint blocks of real elements, padded strided slices otherwise."""
-    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
-        return _block_candidates(source, geometry)
-    return _box_candidates(source, geometry, geometry.full_box)
+def _pool_vjp_mode_fwd(inputs, geometry, with_switches):
+    return _forward_and_residual(inputs, geometry)
 
 
-def _values_and_switches_in_box(
-    source: _Source, geometry: PoolGeometry, box: tuple[tuple[int, int], ...]
-) -> tuple[jax.Array, jax.Array]:
-    candidates = _box_candidates(source, geometry, box)
-    return _select(candidates, geometry.real_position_masks(box), geometry)
-
-
-def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    """The windowed max (min, with ``reverse_order``) and the row-major
-    window position that holds it."""
-    values, switches = _max_and_switches(inputs, geometry)
-    return _in_pooled_order(values, geometry), switches
-
-
-def _max_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    """:func:`values_and_switches` with the values still in the pooled order
-    (reversed, for min pooling)."""
-    if geometry.strategy == "separable":
-        return _separable.values_and_switches(
-            _in_pooled_order(inputs, geometry), geometry, _pad_scalar(inputs, geometry)
-        )
-    source = _source(inputs, geometry)
-    interior = geometry.interior_box()
-    if interior is None or interior == geometry.full_box:
-        candidates = _candidates(source, geometry)
-        values, switches = _select(
-            candidates, geometry.real_position_masks(geometry.full_box), geometry
-        )
-        return values.astype(inputs.dtype), switches
-    # XLA fuses a padded slice into one consumer only, and the selection uses
-    # every candidate several times: so the windows free of padding are
-    # computed from plain slices, and the thin border slabs are written over.
-    values, switches = _values_and_switches_in_box(source, geometry, interior)
-    grow = geometry.box_pad_config(interior)
-    values = lax.pad(values, jnp.zeros((), values.dtype), grow)
-    switches = lax.pad(switches, jnp.zeros((), switches.dtype), grow)
-    for box in geometry.border_boxes(interior):
-        box_values, box_switches = _values_and_switches_in_box(source, geometry, box)
-        corner = geometry.box_start(box)
-        values = lax.dynamic_update_slice(values, box_values, corner)
-        switches = lax.dynamic_update_slice(switches, box_switches, corner)
-    return values.astype(inputs.dtype), switches
-
-
-def _pool(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    """:func:`values_and_switches` where no derivative is taken: a caller that
-    uses only the values pays for no selection, as XLA drops the switches."""
-    values, switches = _max_and_switches(inputs, geometry)
-    if geometry.strategy == "separable":
-        # The selection's values come out of its last pass; a max alone is
-        # cheaper where nothing needs the switches.
-        values = _separable.max_values(
-            _in_pooled_order(inputs, geometry), geometry, _pad_scalar(inputs, geometry)
-        )
-    elif geometry.minor_axis_is_spatial:
-        # One max over every window: each padded candidate has one reader,
-        # which XLA fuses, and along a spatial minor axis the loop vectorises
-        # across the padding (1.5x to 1.9x faster than the interior apart).
-        # Channels-last loops would test the padding of every row per element
-        # and not vectorise. Not where a derivative is taken: the backward
-        # reads a cotangent computed from the values once per window
-        # position, and XLA would redo a max that it can fuse as often.
-        candidates = _candidates(_source(inputs, geometry), geometry)
-        values = _window_max(candidates, geometry).astype(inputs.dtype)
-    return _in_pooled_order(values, geometry), switches
-
-
-def pick_at_switches(tangent: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """The input tangent at each output's switch (padding has tangent zero).
-
-    Linear in ``tangent``; its transpose is :func:`route_to_switches`.
-    """
-    dtype = tangent.dtype
-    # 16-bit tangents are picked in float32 so that the transpose adds
-    # overlapping contributions in float32.
-    wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
-    tangent = tangent.astype(wide)
-    if geometry.strategy == "separable":
-        return _separable.pick_at_switches(tangent, switches, geometry).astype(dtype)
-    if geometry.windows_are_disjoint_blocks and geometry.needs_no_padding:
-        # Compare the switches with all window positions at once and sum the
-        # window axes away; the transpose is then one fused broadcast-select
-        # and a reshape (2x faster than a sum of padded slices, measured).
-        window_axes = geometry.block_window_axes()
-        positions_shape = [1] * len(geometry.blocks_shape)
-        for axis, window in zip(window_axes, geometry.window_shape):
-            positions_shape[axis] = window
-        # Row-major window position of each block element, from iotas rather
-        # than a constant, which jax.checkpoint would save as a residual.
-        positions = jnp.zeros(positions_shape, switches.dtype)
-        for axis, window in zip(window_axes, geometry.window_shape):
-            iota = lax.broadcasted_iota(switches.dtype, positions_shape, axis)
-            positions = positions * window + iota
-        selected = lax.expand_dims(switches, window_axes) == positions
-        blocks = _blocks(tangent, geometry)
-        return jnp.where(selected, blocks, jnp.zeros((), wide)).sum(window_axes).astype(dtype)
-    candidates = _phase_candidates(tangent, geometry)
-    picked = candidates[0]
-    for position, candidate in enumerate(candidates[1:], start=1):
-        picked = jnp.where(switches == position, candidate, picked)
-    return picked.astype(dtype)
-
-
-def route_to_switches(
-    cotangent: jax.Array, switches: jax.Array, geometry: PoolGeometry
-) -> jax.Array:
-    """Sends each output's cotangent to the input its switch selected, adding
-    where windows overlap; what lands on padding is dropped.
-
-    This is the transpose of :func:`pick_at_switches`, so both autodiff modes
-    route with the same operations: ``lax.pad`` (with interior padding for
-    strided windows), ``jnp.where`` on the switches, adds and reshapes.
-    """
-    # pick is linear, so its VJP at zero is its transpose. The zero input is
-    # grown from the cotangent to carry its sharding and shard_map axes.
-    zero = jnp.zeros((), cotangent.dtype)
-    zero_input = lax.pad(jnp.zeros_like(cotangent), zero, geometry.output_to_input_pad_config())
-    pick = functools.partial(pick_at_switches, switches=switches, geometry=geometry)
-    (routed,) = jax.vjp(pick, zero_input)[1](cotangent)
-    return routed
-
-
-def _saved(switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """The switches as the backward reads them: written out once.
-
-    XLA on CPU drops the optimization barrier and fuses the selection into
-    the backward loop, redoing it for every window position that reads a
-    switch. That costs little for small disjoint windows in channels-last
-    data, where the loop vectorises along the channels; elsewhere the
-    switches must be written out (measured in benchmarks/NOTES.md).
-    """
-    if geometry.windows_overlap and geometry.num_window_positions > 4:
-        # Overlapping windows redo the selection once per window position
-        # that reads it (9 x 9 selections per element for 3x3 windows): a max
-        # over two equal copies is the identity, but a reduction, which XLA
-        # does not fuse into the loop that reads it.
-        doubled = lax.expand_dims(switches, (switches.ndim,))
-        doubled = doubled + jnp.zeros((2,), switches.dtype)
-        switches = lax.reduce_max(doubled, (switches.ndim,))
-    elif geometry.minor_axis_is_spatial and geometry.strategy == "positions":
-        # Window positions along the minor axis: the fused loop does not
-        # vectorise (3x slower). An integer remainder by an odd number above
-        # every switch is the identity, and costly enough (unlike one by a
-        # power of two) that XLA writes the switches out instead.
-        modulus = 2 * geometry.num_window_positions + 1
-        switches = lax.rem(switches, jnp.asarray(modulus, switches.dtype))
-    return lax.optimization_barrier(switches)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _pool_vjp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    return _pool(inputs, geometry)
-
-
-def _pool_vjp_mode_fwd(inputs, geometry):
-    values, switches = values_and_switches(inputs, geometry)
-    return (values, switches), _saved(switches, geometry)
-
-
-def _pool_vjp_mode_bwd(geometry, switches, cotangents):
+def _pool_vjp_mode_bwd(geometry, with_switches, residual, cotangents):
     values_cotangent, _ = cotangents
-    return (route_to_switches(values_cotangent, switches, geometry),)
+    return (_route(values_cotangent, residual, geometry),)
 
 
 _pool_vjp_mode.defvjp(_pool_vjp_mode_fwd, _pool_vjp_mode_bwd)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def _pool_jvp_mode(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
-    return _pool(inputs, geometry)
+@functools.partial(jax.jit, static_argnums=0)
+def _forward_and_tangent(
+    geometry: PoolGeometry, inputs: jax.Array, tangent: jax.Array
+) -> tuple[tuple[jax.Array, jax.Array], jax.Array]:
+    values, switches = _strategy.values_and_switches(inputs, geometry)
+    # Rematerialised pick: reverse mode then saves the switches alone, not one
+    # mask per window position, and transposes pick into route_to_switches.
+    pick = jax.checkpoint(
+        functools.partial(_strategy.pick_at_switches, geometry=geometry), prevent_cse=False
+    )
+    return (values, switches), pick(tangent, _strategy.save(switches, geometry))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _pool_jvp_mode(
+    inputs: jax.Array, geometry: PoolGeometry, with_switches: bool
+) -> tuple[jax.Array, jax.Array]:
+    return _pool(inputs, geometry, with_switches)
 
 
 @_pool_jvp_mode.defjvp
-def _pool_jvp_mode_jvp(geometry, primals, tangents):
+def _pool_jvp_mode_jvp(geometry, with_switches, primals, tangents):
     (inputs,), (tangent,) = primals, tangents
-    values, switches = values_and_switches(inputs, geometry)
-    # Rematerialised pick: reverse mode then saves the switches alone, not one
-    # mask per window position, and transposes pick into route_to_switches.
-    pick = jax.checkpoint(functools.partial(pick_at_switches, geometry=geometry), prevent_cse=False)
-    values_tangent = pick(tangent, _saved(switches, geometry))
+    (values, switches), values_tangent = _forward_and_tangent(geometry, inputs, tangent)
     # zeros_like, not np.zeros: the tangent must carry shard_map's axes too.
     switches_tangent = jnp.zeros_like(switches, dtype=jax.dtypes.float0)
     return (values, switches), (values_tangent, switches_tangent)
 
 
-# Jitted, so that a call outside jit compiles once per geometry instead of
-# dispatching every slice and select one by one; inside jit it inlines.
-_AUTODIFF_MODES = {
-    "vjp": jax.jit(_pool_vjp_mode, static_argnums=1),
-    "jvp": jax.jit(_pool_jvp_mode, static_argnums=1),
-}
-_POOL_WITHOUT_DERIVATIVE = jax.jit(_pool, static_argnums=1)
-
-
-def _auto_spatial_axes(pool: Any, inputs: jax.Array, geometry: PoolGeometry) -> Any:
-    """``pool``, run with the Explicit mesh axes that shard spatial axes of
-    ``inputs`` turned Auto.
-
-    Windows straddle the shards of a spatial axis, and Explicit sharding has
-    no rule for the uneven slices that gather them; as Auto axes the
-    partitioner exchanges the halos. The outputs keep the input's sharding
-    where their spatial sizes divide evenly, and are replicated along the
-    other axes.
-    """
-    sharding = _explicit_sharding(inputs)
-    if sharding is None:
-        return pool
-    spec = list(sharding.spec) + [None] * (inputs.ndim - len(sharding.spec))
-    names: list[str] = []
-    for axis, size in zip(geometry.spatial_axes, geometry.output_spatial_shape):
-        entry = spec[axis]
-        axis_names = () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
-        names.extend(axis_names)
-        if size % math.prod(sharding.mesh.shape[name] for name in axis_names):
-            spec[axis] = None
-    if not names:
-        return pool
-    out_sharding = sharding.update(spec=P(*spec))
-    return jax.sharding.auto_axes(pool, axes=tuple(names), out_sharding=(out_sharding,) * 2)
+_AUTODIFF_MODES = {"vjp": _pool_vjp_mode, "jvp": _pool_jvp_mode}
+_POOL_WITHOUT_DERIVATIVE = _pool
 
 
 @contextlib.contextmanager
@@ -598,11 +192,13 @@ def max_pool_with_argmax(
 
 
 def pool_with_switches(
-    inputs: jax.Array, geometry: PoolGeometry, autodiff: str
+    inputs: jax.Array, geometry: PoolGeometry, autodiff: str, with_switches: bool = True
 ) -> tuple[jax.Array, jax.Array]:
     """Values and switches of ``geometry``'s pooling, differentiable in
     ``autodiff`` mode: what :func:`max_pool_with_argmax` and min pooling
-    call once their arguments are checked."""
+    call once their arguments are checked. ``with_switches=False`` says the
+    caller drops the switches (where no derivative is taken, a backend may
+    then take the values by a cheaper max)."""
     if not isinstance(autodiff, str) or autodiff not in _AUTODIFF_MODES:
         raise ValueError(f"autodiff must be 'vjp' or 'jvp'; got {autodiff!r}")
     if jnp.issubdtype(inputs.dtype, jnp.floating):
@@ -611,7 +207,9 @@ def pool_with_switches(
         # Integers have no gradient to route; JAX's own rules give float0.
         pool = _POOL_WITHOUT_DERIVATIVE
     with forward_mode_hint(autodiff):
-        return _auto_spatial_axes(lambda x: pool(x, geometry), inputs, geometry)(inputs)
+        return auto_spatial_axes(lambda x: pool(x, geometry, with_switches), inputs, geometry)(
+            inputs
+        )
 
 
 def max_pool(
@@ -709,7 +307,7 @@ def max_pool(
       ...     x, (2,), strides=1, channel_axis=None).sum())(x)
       Array([[0., 2., 1., 0.]], dtype=float32)
     """
-    return max_pool_with_argmax(
+    inputs, geometry = prepare(
         inputs,
         window_shape,
         strides,
@@ -718,5 +316,5 @@ def max_pool(
         ceil_mode=ceil_mode,
         channel_axis=channel_axis,
         pad_value=pad_value,
-        autodiff=autodiff,
-    )[0]
+    )
+    return pool_with_switches(inputs, geometry, autodiff, with_switches=False)[0]

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _order
 from jaxpool._geometry import AxisWindows
 from jaxpool._geometry import PoolGeometry
 
@@ -63,15 +64,6 @@ def _along(mask: np.ndarray, ndim: int, axis: int) -> np.ndarray:
     return mask.reshape(shape)
 
 
-def _is_better(candidate: jnp.ndarray, best: jnp.ndarray) -> jnp.ndarray:
-    """Whether ``candidate`` beats ``best``: strictly larger, NaN above every
-    number, and a NaN ``best`` is never beaten (so the first NaN stays)."""
-    if not jnp.issubdtype(candidate.dtype, jnp.floating):
-        return candidate > best
-    # Two compares: "not at most best" holds for larger and for NaN candidates.
-    return ~(candidate <= best) & (best == best)
-
-
 def _combine(first: _Best, second: _Best, offset: int) -> _Best:
     """The better of two candidates, ``first`` winning ties; ``second``'s
     switches are shifted by ``offset``. Without switches, just the max."""
@@ -79,7 +71,7 @@ def _combine(first: _Best, second: _Best, offset: int) -> _Best:
     second_values, second_switches, second_real = second
     if first_switches is None:
         return lax.max(first_values, second_values), None, None
-    better = _is_better(second_values, first_values)
+    better = _order.is_better(second_values, first_values)
     real = None
     if first_real is not None:
         if not (first_real.all() and second_real.all()):
@@ -409,7 +401,7 @@ def _route_largest_axis(
         else:
             spread_hit = lax.pad(hit, False, config)
             region_landed = lax.dynamic_slice_in_dim(routed_landed, start, count, axis)
-            better = spread_hit & (~region_landed | _is_better(spread, region))
+            better = spread_hit & (~region_landed | _order.is_better(spread, region))
             merged = jnp.where(better, spread, region)
             routed_landed = lax.dynamic_update_slice_in_dim(
                 routed_landed, region_landed | spread_hit, start, axis

@@ -15,16 +15,17 @@ import numpy as np
 from jax import lax
 from jax.experimental import checkify
 
+from jaxpool import _order
+from jaxpool import _positions
 from jaxpool import _separable
+from jaxpool import _strategy
 from jaxpool._geometry import Padding
 from jaxpool._geometry import PerAxis
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import WindowShape
 from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import as_array
-from jaxpool._pooling import merge_stride_phases
 from jaxpool._pooling import real_array
-from jaxpool._pooling import route_to_switches
 
 __all__ = ["indices_to_switches", "max_unpool", "switches_to_indices"]
 
@@ -166,30 +167,35 @@ def _route_largest_by_position(
 
     Every window position lands in one stride phase of the input, as a
     unit-stride shift of the output-shaped array (the inverse of how the pick
-    gathers it); :func:`merge_stride_phases` then interleaves the phases, as
+    gathers it); :func:`~jaxpool._positions.merge_stride_phases` then interleaves the phases, as
     the transpose of the pick does. Strided ``lax.pad`` per position costs
     index arithmetic per element that XLA:CPU does not vectorise (4x to 11x
     slower, measured in benchmarks/NOTES.md).
     """
     zero = jnp.zeros((), values.dtype)
-    empty = (jnp.zeros(geometry.phase_shape, values.dtype), jnp.zeros(geometry.phase_shape, bool))
+    empty = (
+        jnp.zeros(_positions.phase_shape(geometry), values.dtype),
+        jnp.zeros(_positions.phase_shape(geometry), bool),
+    )
     phases: dict[tuple[int, ...], tuple[jax.Array, jax.Array]] = {}
     for position, offsets in enumerate(geometry.window_offsets()):
-        phase = geometry.phase_slice(offsets)[0]
-        config = geometry.phase_spread_config(offsets)
+        phase = _positions.phase_slice(geometry, offsets)[0]
+        config = _positions.phase_spread_config(geometry, offsets)
         hit = switches == position
         spread = lax.pad(jnp.where(hit, values, zero), zero, config)
         spread_hit = lax.pad(hit, False, config)
         routed, landed = phases.get(phase, empty)
-        better = spread_hit & (~landed | _separable._is_better(spread, routed))
+        better = spread_hit & (~landed | _order.is_better(spread, routed))
         phases[phase] = (jnp.where(better, spread, routed), landed | spread_hit)
-    return merge_stride_phases({key: routed for key, (routed, _) in phases.items()}, geometry)
+    return _positions.merge_stride_phases(
+        {key: routed for key, (routed, _) in phases.items()}, geometry
+    )
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
 def _route_sum(values: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """:func:`route_to_switches`, whose derivatives save only the switches."""
-    return route_to_switches(values, switches, geometry)
+    """:func:`~jaxpool._strategy.route_to_switches`, whose derivatives save only the switches."""
+    return _strategy.route_to_switches(values, switches, geometry)
 
 
 @_route_sum.defjvp
@@ -199,13 +205,13 @@ def _route_sum_jvp(geometry, primals, tangents):
     # Linear: the tangent takes the same route. Rematerialised, so that reverse
     # mode saves the switches alone, not the route's masks.
     route = jax.checkpoint(
-        functools.partial(route_to_switches, geometry=geometry), prevent_cse=False
+        functools.partial(_strategy.route_to_switches, geometry=geometry), prevent_cse=False
     )
     return route(values, switches), route(values_tangent, switches)
 
 
 def _route_largest(values: jax.Array, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    if geometry.strategy == "separable":
+    if _strategy.strategy(geometry) == "separable":
         return _separable.route_largest(values, switches, geometry)
     return _route_largest_by_position(values, switches, geometry)
 

@@ -10,10 +10,13 @@ so ``python -m pytest -m "not accelerator"`` leaves it out and
 ``python -m pytest -m accelerator`` runs it alone (20 s on 2 cores).
 
 What holds, for a few representative geometries and both autodiff modes:
-the gradient has no scatter, select-and-scatter or sort; the VJP saves the
-switches alone (int8, int16 past 128 window positions; the output's shape),
-and the backward alone, compiled for the target, takes exactly the cotangent
-and the switches as its parameters; and on the GPU the gradient compiles under
+the gradient has no scatter, select-and-scatter or sort; the VJP saves one
+small integer per output alone (int8, int16 past 128 window positions; the
+output's shape: the switches, or on a GPU for overlapping windows the
+winners' keys), and the backward alone, compiled for the target, takes
+exactly the cotangent and that array as its parameters; the values-only
+forward is one ``reduce_window`` (the backend's plan was chosen at lowering);
+and on the GPU the gradient compiles under
 ``--xla_gpu_deterministic_ops=true`` (where ``reduce_window``'s becomes sort and
 scatter, which shows that the option took effect).
 """
@@ -41,6 +44,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.accelerator]
 GEOMETRIES = {
     "2x2/2 VALID": ((4, 32, 32, 128), (2, 2), (2, 2), "VALID"),
     "3x3/2 SAME": ((4, 32, 32, 128), (3, 3), (2, 2), "SAME"),
+    "3x3/1 SAME": ((2, 16, 16, 128), (3, 3), (1, 1), "SAME"),
     "7x7/1 SAME": ((2, 28, 28, 128), (7, 7), (1, 1), "SAME"),
     "global 14x14": ((4, 14, 14, 128), (14, 14), (14, 14), "VALID"),
 }
@@ -80,6 +84,11 @@ def _compile_all(target: str) -> dict:
                 "grad": accel.measure(target, gradient, (x,)),
                 "bwd": accel.measure(target, backward, (vjp_function, y)),
             }
+        # The values-only forward, and which formulation the lowering chose.
+        compiled_forward, _ = accel.compile_for(
+            target, lambda x, w=window, s=strides, p=padding: jaxpool.max_pool(x, w, s, p), (x,)
+        )
+        found[f"{name}|fwd"] = {"reduce_window": "reduce-window(" in compiled_forward.as_text()}
         if accel.target_device(target).platform == "gpu":
             gradient = jax.grad(
                 lambda x, w=window, s=strides, p=padding: jaxpool.max_pool(x, w, s, p).sum()
@@ -172,6 +181,14 @@ def test_the_residual_is_the_switches(compiled, geometry, mode):
     parameters = _ok(entry["bwd"])["parameters"]
     as_hlo = {entry["output"].replace("float32", "f32"), switches.replace("int", "s")}
     assert {p.replace(" ", "") for p in parameters} == {p.replace(" ", "") for p in as_hlo}
+
+
+@pytest.mark.parametrize("geometry", list(GEOMETRIES))
+def test_the_values_only_forward_is_a_reduce_window(compiled, geometry):
+    # lax.platform_dependent chose this backend's plan at lowering: on a CPU
+    # the values come from slices and elementwise maxima instead.
+    target, found = compiled
+    assert found[f"{geometry}|fwd"]["reduce_window"], target
 
 
 @pytest.mark.parametrize("geometry", list(GEOMETRIES))

@@ -31,6 +31,9 @@ from test_unpool import brute_force_unpool
 import jaxpool
 import jaxpool.functional
 from jaxpool import _pooling
+from jaxpool import _strategy
+from jaxpool import _windowed
+from jaxpool._geometry import BACKENDS
 from jaxpool._geometry import STRATEGIES
 from jaxpool._geometry import pool_geometry
 
@@ -69,14 +72,24 @@ def _pool_and_gradient(x, geometry, mode, cotangent):
     """Values and switches, the values of a values-only call, and the
     gradient of ``vdot(values, cotangent)``, through the given geometry."""
     pool = _pooling._AUTODIFF_MODES[mode]
-    values, switches = pool(x, geometry)
-    values_only = jax.jit(lambda x: pool(x, geometry)[0])(x)
-    gradient = jax.jit(jax.grad(lambda x: jnp.vdot(pool(x, geometry)[0], cotangent)))(x)
+    values, switches = pool(x, geometry, True)
+    values_only = jax.jit(lambda x: pool(x, geometry, False)[0])(x)
+    gradient = jax.jit(jax.grad(lambda x: jnp.vdot(pool(x, geometry, False)[0], cotangent)))(x)
     return values, switches, values_only, gradient
 
 
-def _assert_nan_rules(x, pooling, strategy, mode):
-    geometry = pool_geometry(x.shape, x.dtype, **pooling).with_strategy(strategy)
+def _geometry(x, pooling, strategy, backend=None):
+    """The geometry pooled by ``strategy`` (positions where the windowed one
+    cannot pool it) and ``backend``'s plan."""
+    geometry = pool_geometry(x.shape, x.dtype, **pooling)
+    if strategy == "windowed" and not _windowed.applies(geometry):
+        strategy = "positions"
+    geometry = geometry.with_strategy(strategy)
+    return geometry if backend is None else geometry.with_backend(backend)
+
+
+def _assert_nan_rules(x, pooling, strategy, mode, backend=None):
+    geometry = _geometry(x, pooling, strategy, backend)
     cotangent = jnp.asarray(
         np.random.default_rng(3).uniform(0.5, 1.5, geometry.output_shape), x.dtype
     )
@@ -161,7 +174,7 @@ def test_long_overlapping_windows_with_nan(shape, window_shape, strides, channel
     flat = x.reshape(-1)
     flat[rng.choice(flat.size, 12, replace=False)] = np.nan
     pooling = dict(window_shape=window_shape, strides=strides, channel_axis=channel_axis)
-    for strategy in STRATEGIES if np.prod(window_shape) < 50 else ("separable",):
+    for strategy in STRATEGIES if np.prod(window_shape) < 50 else ("separable", "windowed"):
         for mode in ("vjp", "jvp"):
             _assert_nan_rules(x, pooling, strategy, mode)
 
@@ -283,14 +296,23 @@ def nan_cases(draw):
         assume(False)
     seed = draw(st.integers(0, 2**16))
     x = np.random.default_rng(seed).choice(np.asarray(SPECIALS, np.float32), size=shape)
-    return x, pooling, draw(st.sampled_from(STRATEGIES)), draw(st.sampled_from(["vjp", "jvp"]))
+    strategy = draw(st.sampled_from(STRATEGIES))
+    return (
+        x,
+        pooling,
+        strategy,
+        draw(st.sampled_from(["vjp", "jvp"])),
+        draw(st.sampled_from(BACKENDS)),
+    )
 
 
-@settings(max_examples=24, deadline=None)
+@settings(max_examples=36, deadline=None)
 @given(nan_cases())
 def test_every_strategy_keeps_the_rules_on_nan_ties_and_infinities(case):
-    x, pooling, strategy, mode = case
-    _assert_nan_rules(x, pooling, strategy, mode)
+    # Each backend's plan runs here on the CPU: its values-only formulation
+    # and its selection, whatever strategy the plan is given.
+    x, pooling, strategy, mode, backend = case
+    _assert_nan_rules(x, pooling, strategy, mode, backend)
 
 
 @settings(max_examples=12, deadline=None)
@@ -321,9 +343,10 @@ def test_adaptive_keeps_the_rules_on_nan_ties_and_infinities(axes, seed):
     np.testing.assert_array_equal(gradient(x), expected_gradient)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_16_bit_and_32_bit_dtypes_keep_nan(dtype, strategy):
+def test_16_bit_and_32_bit_dtypes_keep_nan(dtype, strategy, backend):
     x = np.zeros((2, 48, 48, 2), np.float32)
     x[0, 3, 4, 1] = x[1, 47, 47, 0] = x[1, 40, 2, 1] = np.nan
     x[0, 5, 5, 1] = np.inf
@@ -335,9 +358,9 @@ def test_16_bit_and_32_bit_dtypes_keep_nan(dtype, strategy):
     if strategy == "separable":  # position by position, the program grows with the window
         poolings.append(dict(window_shape=(48, 48), strides=(1, 1)))
     for pooling in poolings:
-        geometry = pool_geometry(x.shape, x.dtype, **pooling).with_strategy(strategy)
-        values, switches = _pooling._AUTODIFF_MODES["vjp"](x, geometry)
-        values_only = jax.jit(lambda x, geometry=geometry: _pooling._pool(x, geometry)[0])(x)
+        geometry = _geometry(x, pooling, strategy, backend)
+        values, switches = _pooling._AUTODIFF_MODES["vjp"](x, geometry, True)
+        values_only = jax.jit(lambda x, geometry=geometry: _strategy.pool(x, geometry)[0])(x)
         expected_values, expected_switches = brute_force_pool(np.float32(x), **pooling)
         np.testing.assert_array_equal(switches, expected_switches)
         np.testing.assert_array_equal(np.float32(values), expected_values)

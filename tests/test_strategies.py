@@ -27,7 +27,9 @@ from references import saved_residual_lines
 from references import scatter_ops
 
 import jaxpool
-from jaxpool import _pooling
+from jaxpool import _positions
+from jaxpool import _strategy
+from jaxpool._geometry import BACKENDS
 from jaxpool._geometry import pool_geometry
 
 MODES = ("vjp", "jvp")
@@ -40,7 +42,7 @@ def _cotangent(shape, seed=1):
 
 def _axis_strategies(x, settings_):
     geometry = pool_geometry(x.shape, x.dtype, **settings_)
-    return geometry.strategy, tuple(w.strategy for w in geometry.axis_windows())
+    return _strategy.strategy(geometry), tuple(w.strategy for w in geometry.axis_windows())
 
 
 # name, spatial shape, window, strides, padding, ceil_mode
@@ -269,9 +271,9 @@ class StructureTest(parameterized.TestCase):
         x = example_inputs((2, 16, 16, 3))
         geometry = pool_geometry(x.shape, x.dtype, **settings_)
         if strategy == "positions":
-            self.assertEqual(geometry.strategy, "positions")
+            self.assertEqual(_strategy.strategy(geometry), "positions")
         else:
-            self.assertEqual(geometry.strategy, "separable")
+            self.assertEqual(_strategy.strategy(geometry), "separable")
             self.assertEqual({w.strategy for w in geometry.axis_windows()}, {strategy})
         pool = lambda x: jaxpool.max_pool(x, **settings_, autodiff=mode)  # noqa: E731
         grad = jax.jit(jax.grad(lambda x: pool(x).sum()))
@@ -360,7 +362,7 @@ class PickAndRouteTest(parameterized.TestCase):
     dilation, ceil mode and every layout (channels-first reads and writes
     stride phases along the minor axis)."""
 
-    @settings(max_examples=15, deadline=None)
+    @settings(max_examples=24, deadline=None)
     @given(
         d=st.integers(1, 2),
         window=st.integers(1, 3),
@@ -371,9 +373,10 @@ class PickAndRouteTest(parameterized.TestCase):
         channel_axis=st.sampled_from([-1, 1, None]),
         length=st.integers(8, 11),  # at least the largest dilated window, 7, plus one
         seed=st.integers(0, 1000),
+        backend=st.sampled_from(BACKENDS),
     )
     def test_pick_against_brute_force_and_route_is_its_transpose(
-        self, d, window, stride, dilation, padding, ceil_mode, channel_axis, length, seed
+        self, d, window, stride, dilation, padding, ceil_mode, channel_axis, length, seed, backend
     ):
         spatial = (length, length - 1)[:d]
         shape = (2, *spatial, 3) if channel_axis == -1 else (2, 3, *spatial)
@@ -386,19 +389,19 @@ class PickAndRouteTest(parameterized.TestCase):
             channel_axis=channel_axis,
         )
         geometry = pool_geometry(shape, np.float32, **settings_)
-        if geometry.strategy != "positions":
+        if _strategy.strategy(geometry) != "positions":
             return
         rng = np.random.default_rng(seed)
         tangent = jnp.asarray(rng.normal(size=shape), jnp.float32)
         switches = rng.integers(0, geometry.num_window_positions, size=geometry.output_shape)
         switches = jnp.asarray(switches, geometry.switch_dtype)
-        pick = jax.jit(lambda t, s: _pooling.pick_at_switches(t, s, geometry))
+        pick = jax.jit(lambda t, s: _strategy.pick_at_switches(t, s, geometry))
         np.testing.assert_array_equal(
             pick(tangent, switches), _brute_force_pick(tangent, switches, geometry)
         )
         # Each stride phase is the strided slice it names, and merging the
         # phases gives the input back.
-        phases = _pooling._stride_phases(tangent, geometry)
+        phases = _positions.stride_phases(tangent, geometry)
         for key, phase in phases.items():
             index = [slice(None)] * tangent.ndim
             for axis, start, step in zip(geometry.spatial_axes, key, geometry.strides):
@@ -406,11 +409,13 @@ class PickAndRouteTest(parameterized.TestCase):
             expected = np.asarray(tangent)[tuple(index)]
             grown = [(0, size - length) for size, length in zip(phase.shape, expected.shape)]
             np.testing.assert_array_equal(phase, np.pad(expected, grown))
-        merged = _pooling.merge_stride_phases(phases, geometry)
+        merged = _positions.merge_stride_phases(phases, geometry)
         np.testing.assert_array_equal(merged, tangent)
         # <route(c), t> = <c, pick(t)>: the route is the pick's transpose.
         cotangent = jnp.asarray(rng.normal(size=geometry.output_shape), jnp.float32)
-        routed = jax.jit(lambda c, s: _pooling.route_to_switches(c, s, geometry))(
+        # Each backend's route, run here: the TPU's spreads the cotangent.
+        routing = geometry.with_backend(backend)
+        routed = jax.jit(lambda c, s: _strategy.route_to_switches(c, s, routing))(
             cotangent, switches
         )
         # In float64, to the rounding of the float32 sums in the route.
@@ -438,3 +443,37 @@ class TransformationsTest(parameterized.TestCase):
             jax.jit(jax.grad(lambda x: pool(x).sum()))(x[0]),
             jax.jit(jax.grad(lambda x: jaxpool.max_pool(x, **settings_).sum()))(x[0]),
         )
+
+
+class PlanTest(parameterized.TestCase):
+    """Which formulation each backend's plan names, for the geometries whose
+    compiles chose them (benchmarks/results/accel/)."""
+
+    @parameterized.parameters(
+        # window, strides, padding: CPU select; GPU select; TPU select and route.
+        ((2, 2), (2, 2), "VALID", "positions", "positions", "windowed", "transpose"),
+        ((3, 3), (2, 2), "SAME", "positions", "windowed", "windowed", "dilated"),
+        ((3, 3), (1, 1), "SAME", "positions", "windowed", "padded", "dilated"),
+        ((3,), (2,), "VALID", "positions", "positions", "windowed", "dilated"),
+        ((11, 11), (1, 1), "SAME", "separable", "separable", "separable", "transpose"),
+    )
+    def test_each_backend_plan(self, window, strides, padding, cpu, gpu, tpu, tpu_route):
+        shape = (2, 16, 16, 8) if len(window) == 2 else (2, 16, 8)
+        geometry = pool_geometry(shape, np.float32, window, strides, padding)
+        plans = {backend: _strategy.plan(geometry, backend) for backend in BACKENDS}
+        self.assertEqual(plans["cpu"].select, cpu)
+        self.assertEqual(plans["cuda"].select, gpu)
+        self.assertEqual((plans["tpu"].select, plans["tpu"].route), (tpu, tpu_route))
+        self.assertEqual(plans["cpu"].route, "transpose")
+        self.assertEqual(plans["cuda"].values, "reduce_window")
+        # The CPU keeps its values path and its written-out switches.
+        self.assertTrue(plans["cpu"].cpu_saves)
+        self.assertFalse(plans["cuda"].cpu_saves or plans["tpu"].cpu_saves)
+
+    def test_a_forced_backend_and_strategy_are_checked(self):
+        geometry = pool_geometry((2, 8, 8, 3), np.float32, (3, 3), (1, 1), "SAME")
+        with self.assertRaisesRegex(ValueError, "backend must be one of"):
+            geometry.with_backend("metal")
+        dilated = pool_geometry((2, 8, 8, 3), np.float32, (3, 3), (1, 1), window_dilation=2)
+        with self.assertRaisesRegex(ValueError, "windowed strategy cannot pool"):
+            _strategy.plan(dilated.with_strategy("windowed"), "cpu")

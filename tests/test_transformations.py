@@ -252,6 +252,11 @@ class CompositionTest(chex.TestCase):
         }
         for name, entry_point in entry_points.items():
             equations = jax.make_jaxpr(entry_point)(x).jaxpr.eqns
+            self.assertEqual(len(equations), 1, name)
+            (equation,) = equations
+            if equation.primitive.name in ("custom_vjp_call", "custom_jvp_call"):
+                # The autodiff wrapper around one jitted primal computation.
+                equations = equation.params["call_jaxpr"].jaxpr.eqns
             self.assertEqual([e.primitive.name for e in equations], ["jit"], name)
 
     def test_donate_argnums(self):
