@@ -61,6 +61,8 @@ class Plan:
         ``"reduce_window"`` (XLA's windowed max).
       values_beside_switches: the same, for such a call that returns the
         switches too (``max_pool_with_argmax``).
+      keys_beside_bits: the windowed selection reduces 16-bit floats as
+        their bit patterns (see :func:`jaxpool._windowed.max_and_keys`).
       cpu_saves: XLA:CPU's habit of fusing the selection into the backward
         that reads its switches, redoing it per window position, is
         defeated by an identity that XLA will not fuse (see :func:`save`).
@@ -72,6 +74,7 @@ class Plan:
     values: str
     values_beside_switches: str
     cpu_saves: bool
+    keys_beside_bits: bool = True
 
 
 def strategy(geometry: PoolGeometry) -> str:
@@ -120,7 +123,17 @@ def plan(geometry: PoolGeometry, backend: str) -> Plan:
         select = geometry.forced_strategy
     # A reduce_window reads the input again where the selection, which the
     # switches need, yields the values too.
-    return Plan(strategy_, select, route, "reduce_window", "selection", cpu_saves=False)
+    return Plan(
+        strategy_,
+        select,
+        route,
+        "reduce_window",
+        "selection",
+        cpu_saves=False,
+        # Only a windowed selection reads it: elsewhere it stays the default,
+        # so that it splits no other selection into per-backend branches.
+        keys_beside_bits=not (backend == "tpu" and select == "windowed"),
+    )
 
 
 def _on_each_backend(
@@ -151,7 +164,8 @@ def _select(plan_: Plan, inputs: jax.Array, geometry: PoolGeometry):
     """``(values, switches, residual)``: the values in the pooled order, and
     what the backward reads before :func:`_save` (see :func:`forward`)."""
     if plan_.select == "windowed":
-        values, keys = _windowed.max_and_keys(_order.in_pooled_order(inputs, geometry), geometry)
+        pooled_order = _order.in_pooled_order(inputs, geometry)
+        values, keys = _windowed.max_and_keys(pooled_order, geometry, plan_.keys_beside_bits)
         return values, _windowed.switches_from_keys(keys, geometry), keys
     if plan_.select == "padded":
         values, switches = _positions.max_and_switches_padded_once(inputs, geometry)
@@ -180,7 +194,8 @@ def forward(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.A
         values, switches, residual = _select(plan_, inputs, geometry)
         return _order.in_pooled_order(values, geometry), switches, residual
 
-    values, switches, residual = _on_each_backend(geometry, ("select",), run, inputs)
+    aspects = ("select", "keys_beside_bits")
+    values, switches, residual = _on_each_backend(geometry, aspects, run, inputs)
     saving = functools.partial(_save, geometry=geometry)
     aspects = ("select", "cpu_saves", "strategy")
     return values, switches, _on_each_backend(geometry, aspects, saving, residual)
@@ -280,8 +295,11 @@ def route(cotangent: jax.Array, residual: jax.Array, geometry: PoolGeometry) -> 
 
     def run(plan_: Plan, cotangent: jax.Array, residual: jax.Array) -> jax.Array:
         switches = residual
-        if plan_.select == "windowed":
+        if plan_.select == "windowed" and plan_.route == "summed":
+            # Decoded to int32 in the route's own loop, as few ops as can be.
             switches = _windowed.positions_from_keys(residual, geometry)
+        elif plan_.select == "windowed":
+            switches = _windowed.switches_from_keys(residual, geometry)
         return _route(plan_, cotangent, switches, geometry)
 
     return _on_each_backend(geometry, ("select", "strategy", "route"), run, cotangent, residual)

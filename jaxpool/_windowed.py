@@ -88,11 +88,11 @@ def _origin_codes(geometry: PoolGeometry) -> jax.Array:
     return _codes(geometry.output_shape, geometry, steps, shift)
 
 
-def _ranking(dtype: np.dtype):
+def _ranking(dtype: np.dtype, as_bits: bool):
     """``(operand dtype, rank, init)``: what the reduction reduces, a map
     from it to something ``>`` and ``==`` order with the rules (NaN above
     every number, ``-0 == +0``), and the lowest value as an operand."""
-    if jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits == 16:
+    if as_bits and jnp.issubdtype(dtype, jnp.floating) and jnp.finfo(dtype).bits == 16:
         bits = np.dtype(np.int16)
         infinity = int(np.asarray(np.inf, dtype).view(np.int16))
         lowest = np.asarray(-np.inf, dtype).view(np.int16)
@@ -132,8 +132,10 @@ def _better(rank, candidate, best):
     return larger, (candidate_nan & best_nan) | (candidate == best)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def max_and_keys(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def max_and_keys(
+    inputs: jax.Array, geometry: PoolGeometry, as_bits: bool = True
+) -> tuple[jax.Array, jax.Array]:
     """The windowed max of ``inputs`` (already in the pooled order) and the
     winners' keys (the padding key where a window holds padding alone).
 
@@ -141,22 +143,28 @@ def max_and_keys(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, 
     the switches (JAX has no derivative for a variadic ``reduce_window``, and
     a backend's plan must differentiate wherever another's does, since
     ``lax.platform_dependent`` keeps every branch until lowering).
+
+    ``as_bits`` reduces 16-bit floats as their bit patterns, ordered inside
+    the comparator: XLA:GPU would otherwise widen the values it writes to
+    float32. A TPU compares 16-bit floats natively.
     """
-    return _max_and_keys(inputs, geometry)
+    return _max_and_keys(inputs, geometry, as_bits)
 
 
 @max_and_keys.defjvp
-def _max_and_keys_jvp(geometry, primals, tangents):
+def _max_and_keys_jvp(geometry, as_bits, primals, tangents):
     (inputs,), (tangent,) = primals, tangents
-    values, keys = max_and_keys(inputs, geometry)
+    values, keys = max_and_keys(inputs, geometry, as_bits)
     switches = switches_from_keys(keys, geometry)
     values_tangent = _positions.pick_at_switches(tangent, switches, geometry)
     return (values, keys), (values_tangent, jnp.zeros_like(keys, dtype=jax.dtypes.float0))
 
 
-def _max_and_keys(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
+def _max_and_keys(
+    inputs: jax.Array, geometry: PoolGeometry, as_bits: bool
+) -> tuple[jax.Array, jax.Array]:
     modulus = _modulus(geometry)
-    operand_dtype, rank, init = _ranking(inputs.dtype)
+    operand_dtype, rank, init = _ranking(inputs.dtype, as_bits)
     operand = _to_operand(inputs, operand_dtype)
     low = [pad for pad, _ in geometry.extent_padding]
     if geometry.pad_is_lowest:
