@@ -63,9 +63,10 @@ class Plan:
         switches too (``max_pool_with_argmax``).
       keys_beside_bits: the windowed selection reduces 16-bit floats as
         their bit patterns (see :func:`jaxpool._windowed.max_and_keys`).
-      cpu_saves: XLA:CPU's habit of fusing the selection into the backward
-        that reads its switches, redoing it per window position, is
-        defeated by an identity that XLA will not fuse (see :func:`save`).
+      write_out: the switches are written out by an identity that XLA
+        will not fuse (see :func:`_save`): XLA:CPU, and the TPU compiler
+        for large windows, otherwise fuse the selection into the backward
+        that reads the switches and redo it per window position.
     """
 
     strategy: str
@@ -73,7 +74,7 @@ class Plan:
     route: str
     values: str
     values_beside_switches: str
-    cpu_saves: bool
+    write_out: bool
     keys_beside_bits: bool = True
 
 
@@ -103,7 +104,7 @@ def plan(geometry: PoolGeometry, backend: str) -> Plan:
         else:
             values = "selection"
         select = geometry.forced_strategy or strategy_
-        return Plan(strategy_, select, "transpose", values, values, cpu_saves=True)
+        return Plan(strategy_, select, "transpose", values, values, write_out=True)
     select, route = strategy_, "transpose"
     if backend == "tpu":
         # Strided slices along the second-minor axis are ops of their own on
@@ -129,7 +130,8 @@ def plan(geometry: PoolGeometry, backend: str) -> Plan:
         route,
         "reduce_window",
         "selection",
-        cpu_saves=False,
+        # The TPU redoes an axis-by-axis selection in the backward too.
+        write_out=backend == "tpu" and select == "separable",
         # Only a windowed selection reads it: elsewhere it stays the default,
         # so that it splits no other selection into per-backend branches.
         keys_beside_bits=not (backend == "tpu" and select == "windowed"),
@@ -197,7 +199,7 @@ def forward(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.A
     aspects = ("select", "keys_beside_bits")
     values, switches, residual = _on_each_backend(geometry, aspects, run, inputs)
     saving = functools.partial(_save, geometry=geometry)
-    aspects = ("select", "cpu_saves", "strategy")
+    aspects = ("select", "write_out", "strategy")
     return values, switches, _on_each_backend(geometry, aspects, saving, residual)
 
 
@@ -308,13 +310,14 @@ def route(cotangent: jax.Array, residual: jax.Array, geometry: PoolGeometry) -> 
 def _save(plan_: Plan, switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """The switches as the backward reads them: written out once.
 
-    XLA on CPU drops the optimization barrier and fuses the selection into
-    the backward loop, redoing it for every window position that reads a
-    switch. That costs little for small disjoint windows in channels-last
-    data, where the loop vectorises along the channels; elsewhere the
-    switches must be written out (measured in benchmarks/NOTES.md).
+    XLA on CPU (and on a TPU, for large windows) drops the optimization
+    barrier and fuses the selection into the backward loop, redoing it for
+    every window position that reads a switch. On the CPU that costs little
+    for small disjoint windows in channels-last data, where the loop
+    vectorises along the channels; elsewhere the switches must be written
+    out (measured in benchmarks/NOTES.md).
     """
-    if plan_.cpu_saves and plan_.select != "windowed":
+    if plan_.write_out and plan_.select != "windowed":
         if geometry.windows_overlap and geometry.num_window_positions > 4:
             # Overlapping windows redo the selection once per window position
             # that reads it (9 x 9 selections per element for 3x3 windows): a
@@ -337,4 +340,4 @@ def save(switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """:func:`_save` on the backend lowered for: the switches that forward
     mode's pick reads."""
     run = functools.partial(_save, geometry=geometry)
-    return _on_each_backend(geometry, ("select", "cpu_saves", "strategy"), run, switches)
+    return _on_each_backend(geometry, ("select", "write_out", "strategy"), run, switches)

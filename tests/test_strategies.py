@@ -467,8 +467,10 @@ class PlanTest(parameterized.TestCase):
         self.assertEqual(plans["cpu"].route, "transpose")
         self.assertEqual(plans["cuda"].values, "reduce_window")
         # The CPU keeps its values path and its written-out switches.
-        self.assertTrue(plans["cpu"].cpu_saves)
-        self.assertFalse(plans["cuda"].cpu_saves or plans["tpu"].cpu_saves)
+        self.assertTrue(plans["cpu"].write_out)
+        self.assertFalse(plans["cuda"].write_out)
+        # The TPU writes out the switches of axis-by-axis selections only.
+        self.assertEqual(plans["tpu"].write_out, tpu == "separable")
 
     def test_a_forced_backend_and_strategy_are_checked(self):
         geometry = pool_geometry((2, 8, 8, 3), np.float32, (3, 3), (1, 1), "SAME")
