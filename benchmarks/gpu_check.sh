@@ -13,14 +13,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export GPU_CHECK_STARTED="$(date +%s)"
+dry_run=0
+for argument in "$@"; do [ "$argument" = "--dry-run" ] && dry_run=1; done
+# A dry run's results are not a GPU's: they go where git does not look.
+if [ "$dry_run" = 1 ]; then OUT="${OUT:-benchmarks/results/local/gpu}"; fi
 OUT="${OUT:-benchmarks/results/gpu}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/gpu_check.log") 2>&1
 echo "gpu_check: $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
-
-dry_run=0
-for argument in "$@"; do [ "$argument" = "--dry-run" ] && dry_run=1; done
 
 sees_gpu() {  # $1: a python; true where its jax imports and its default backend is the GPU
   JAX_PLATFORMS=cuda timeout 120 "$1" -c \
