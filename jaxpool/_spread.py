@@ -51,7 +51,9 @@ def route_dilated(cotangent: jax.Array, switches: jax.Array, geometry: PoolGeome
         extent = dilation * (window - 1) + 1
         extents.append(extent)
         config[axis] = (extent - 1 - low, length + low - (size - 1) * stride - 1, stride - 1)
-    spread = lax.pad(cotangent.astype(wide), jnp.zeros((), wide), config)
+    # Spread in the cotangent's own dtype (the TPU writes the spread array
+    # out), widened slice by slice inside the loop that sums them.
+    spread = lax.pad(cotangent, jnp.zeros((), dtype), config)
     spread_switches = lax.pad(switches, jnp.asarray(-1, switches.dtype), config)
     routed = None
     for position, index in enumerate(itertools.product(*map(range, geometry.window_shape))):
@@ -63,7 +65,7 @@ def route_dilated(cotangent: jax.Array, switches: jax.Array, geometry: PoolGeome
             start[axis] = extent - 1 - offset * dilation
             limit[axis] = start[axis] + geometry.input_shape[axis]
         picked = lax.slice(spread_switches, start, limit) == position
-        term = jnp.where(picked, lax.slice(spread, start, limit), jnp.zeros((), wide))
+        term = jnp.where(picked, lax.slice(spread, start, limit).astype(wide), jnp.zeros((), wide))
         routed = term if routed is None else routed + term
     return routed.astype(dtype)
 
