@@ -206,6 +206,13 @@ class PoolGeometry:
             )
         )
 
+    def sum_dtype(self, dtype: np.dtype) -> np.dtype:
+        """The dtype a route adds overlapping contributions of ``dtype`` in:
+        float32 for 16-bit floats where windows overlap, else ``dtype``."""
+        if self.windows_overlap and jax.numpy.finfo(dtype).bits < 32:
+            return np.dtype(np.float32)
+        return np.dtype(dtype)
+
     @property
     def minor_axis_is_spatial(self) -> bool:
         """Whether windows slide along the array's last (fastest) axis, as in

@@ -26,31 +26,31 @@ def max_values(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """The windowed max of ``inputs`` (already in the pooled order) by one
     ``lax.reduce_window``.
 
-    Its init value is the dtype's least, which no window can beat; padding
-    that competes (a ``pad_value`` above it) is written into the input
-    first, since ``reduce_window`` would also fold its init into windows
-    that hold no padding at all.
+    Its init value is the dtype's least, which no window can beat (see
+    :func:`with_padding`).
     """
-    init = _order.lowest(inputs.dtype)
-    dims = [1] * inputs.ndim
-    steps = [1] * inputs.ndim
-    dilation = [1] * inputs.ndim
-    for axis, window, stride, step in zip(
-        geometry.spatial_axes, geometry.window_shape, geometry.strides, geometry.window_dilation
-    ):
-        dims[axis], steps[axis], dilation[axis] = window, stride, step
-    if geometry.pad_is_lowest:
-        padding = geometry.reduce_window_padding()
-    else:
-        scalar = _order.pad_scalar(inputs, geometry)
-        inputs = lax.pad(inputs, scalar, geometry.extent_pad_config())
-        padding = ((0, 0),) * inputs.ndim
+    operand, padding = with_padding(inputs, _order.pad_scalar(inputs, geometry), geometry)
+    full = geometry.full_rank
     return lax.reduce_window(
-        inputs,
-        init,
+        operand,
+        _order.lowest(inputs.dtype),
         larger_or_nan,
-        tuple(dims),
-        tuple(steps),
+        full(geometry.window_shape, 1),
+        full(geometry.strides, 1),
         padding,
-        window_dilation=tuple(dilation),
+        window_dilation=full(geometry.window_dilation, 1),
     )
+
+
+def with_padding(
+    operand: jax.Array, pad_scalar: jax.Array, geometry: PoolGeometry
+) -> tuple[jax.Array, tuple[tuple[int, int], ...]]:
+    """``operand`` and the ``reduce_window`` padding that make its windows
+    exactly ``geometry``'s: padding that loses to every element is left to
+    the reduction's init; competing padding (``pad_scalar``, a
+    ``pad_value`` above the least) is written in, since ``reduce_window``
+    would also fold its init into windows that hold no padding at all."""
+    if geometry.pad_is_lowest:
+        return operand, geometry.reduce_window_padding()
+    operand = lax.pad(operand, pad_scalar, geometry.extent_pad_config())
+    return operand, ((0, 0),) * operand.ndim

@@ -18,8 +18,6 @@ Both run on every backend; tests/test_strategies.py checks them on the CPU.
 
 from __future__ import annotations
 
-import itertools
-
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -35,35 +33,32 @@ def route_dilated(cotangent: jax.Array, switches: jax.Array, geometry: PoolGeome
     cotangent shifted by ``p * dilation - low``, a unit-stride slice.
     """
     dtype = cotangent.dtype
-    # Overlapping contributions of 16-bit cotangents add in float32.
-    wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
-    config = [(0, 0, 0)] * cotangent.ndim
-    extents = []
-    for axis, window, stride, dilation, (low, _), size, length in zip(
-        geometry.spatial_axes,
-        geometry.window_shape,
-        geometry.strides,
-        geometry.window_dilation,
-        geometry.extent_padding,
-        geometry.output_spatial_shape,
-        geometry.spatial_shape,
-    ):
-        extent = dilation * (window - 1) + 1
-        extents.append(extent)
-        config[axis] = (extent - 1 - low, length + low - (size - 1) * stride - 1, stride - 1)
+    wide = geometry.sum_dtype(dtype)
+    extents = [
+        dilation * (window - 1) + 1
+        for window, dilation in zip(geometry.window_shape, geometry.window_dilation)
+    ]
+    config = geometry.full_rank(
+        [
+            (extent - 1 - low, length + low - (size - 1) * stride - 1, stride - 1)
+            for extent, stride, (low, _), size, length in zip(
+                extents,
+                geometry.strides,
+                geometry.extent_padding,
+                geometry.output_spatial_shape,
+                geometry.spatial_shape,
+            )
+        ],
+        (0, 0, 0),
+    )
     # Spread in the cotangent's own dtype (the TPU writes the spread array
     # out), widened slice by slice inside the loop that sums them.
     spread = lax.pad(cotangent, jnp.zeros((), dtype), config)
     spread_switches = lax.pad(switches, jnp.asarray(-1, switches.dtype), config)
     routed = None
-    for position, index in enumerate(itertools.product(*map(range, geometry.window_shape))):
-        start = [0] * cotangent.ndim
-        limit = list(geometry.input_shape)
-        for axis, extent, offset, dilation in zip(
-            geometry.spatial_axes, extents, index, geometry.window_dilation
-        ):
-            start[axis] = extent - 1 - offset * dilation
-            limit[axis] = start[axis] + geometry.input_shape[axis]
+    for position, offsets in enumerate(geometry.window_offsets()):
+        start = geometry.full_rank([e - 1 - offset for e, offset in zip(extents, offsets)], 0)
+        limit = [first + length for first, length in zip(start, geometry.input_shape)]
         picked = lax.slice(spread_switches, start, limit) == position
         term = jnp.where(picked, lax.slice(spread, start, limit).astype(wide), jnp.zeros((), wide))
         routed = term if routed is None else routed + term
@@ -76,22 +71,24 @@ def route_summed(cotangent: jax.Array, switches: jax.Array, geometry: PoolGeomet
     strides) to where the position's elements lie: a GPU fuses the sum
     into one loop that reads the cotangent and the switches once."""
     dtype = cotangent.dtype
-    wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
+    wide = geometry.sum_dtype(dtype)
     wide_cotangent = cotangent.astype(wide)
     zero = jnp.zeros((), wide)
     routed = None
     for position, offsets in enumerate(geometry.window_offsets()):
-        config = [(0, 0, 0)] * cotangent.ndim
-        for axis, offset, stride, (low, _), size, length in zip(
-            geometry.spatial_axes,
-            offsets,
-            geometry.strides,
-            geometry.extent_padding,
-            geometry.output_spatial_shape,
-            geometry.spatial_shape,
-        ):
-            before = offset - low
-            config[axis] = (before, length - before - (size - 1) * stride - 1, stride - 1)
+        config = geometry.full_rank(
+            [
+                (offset - low, length - (offset - low) - (size - 1) * stride - 1, stride - 1)
+                for offset, stride, (low, _), size, length in zip(
+                    offsets,
+                    geometry.strides,
+                    geometry.extent_padding,
+                    geometry.output_spatial_shape,
+                    geometry.spatial_shape,
+                )
+            ],
+            (0, 0, 0),
+        )
         kept = jnp.where(switches == position, wide_cotangent, zero)
         term = lax.pad(kept, zero, config)
         routed = term if routed is None else routed + term

@@ -192,20 +192,23 @@ def forward(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.A
     switches out and read them back (benchmarks/results/accel/).
     """
 
+    values, switches, residual = _selected(inputs, geometry)
+    return values, switches, save(residual, geometry)
+
+
+def _selected(inputs: jax.Array, geometry: PoolGeometry):
+    """:func:`_select` on the backend lowered for, values in pooling order."""
+
     def run(plan_: Plan, inputs: jax.Array):
         values, switches, residual = _select(plan_, inputs, geometry)
         return _order.in_pooled_order(values, geometry), switches, residual
 
-    aspects = ("select", "keys_beside_bits")
-    values, switches, residual = _on_each_backend(geometry, aspects, run, inputs)
-    saving = functools.partial(_save, geometry=geometry)
-    aspects = ("select", "write_out", "strategy")
-    return values, switches, _on_each_backend(geometry, aspects, saving, residual)
+    return _on_each_backend(geometry, ("select", "keys_beside_bits"), run, inputs)
 
 
 def values_and_switches(inputs: jax.Array, geometry: PoolGeometry) -> tuple[jax.Array, jax.Array]:
     """:func:`forward` without what the backward saves."""
-    values, switches, _ = forward(inputs, geometry)
+    values, switches, _ = _selected(inputs, geometry)
     return values, switches
 
 
@@ -243,10 +246,9 @@ def pool(
 
 def _pick(plan_: Plan, tangent: jax.Array, switches: jax.Array, geometry: PoolGeometry):
     dtype = tangent.dtype
-    # 16-bit tangents are picked in float32 so that the transpose adds
-    # overlapping contributions in float32.
-    wide = jnp.float32 if geometry.windows_overlap and jnp.finfo(dtype).bits < 32 else dtype
-    tangent = tangent.astype(wide)
+    # Picked in the sum dtype, so that the transpose adds overlapping
+    # contributions in it.
+    tangent = tangent.astype(geometry.sum_dtype(dtype))
     if plan_.strategy == "separable":
         picked = _separable.pick_at_switches(tangent, switches, geometry)
     else:
@@ -337,7 +339,7 @@ def _save(plan_: Plan, switches: jax.Array, geometry: PoolGeometry) -> jax.Array
 
 
 def save(switches: jax.Array, geometry: PoolGeometry) -> jax.Array:
-    """:func:`_save` on the backend lowered for: the switches that forward
-    mode's pick reads."""
+    """:func:`_save` on the backend lowered for: what the backward reads
+    (the switches, or the keys a windowed selection saves)."""
     run = functools.partial(_save, geometry=geometry)
     return _on_each_backend(geometry, ("select", "write_out", "strategy"), run, switches)

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _native
 from jaxpool import _order
 from jaxpool import _positions
 from jaxpool._geometry import PoolGeometry
@@ -166,16 +167,12 @@ def _max_and_keys(
     modulus = _modulus(geometry)
     operand_dtype, rank, init = _ranking(inputs.dtype, as_bits)
     operand = _to_operand(inputs, operand_dtype)
-    low = [pad for pad, _ in geometry.extent_padding]
-    if geometry.pad_is_lowest:
-        padding = geometry.reduce_window_padding()
-    else:
-        # Competing padding is written in, with keys like real elements.
-        scalar = _to_operand(_order.pad_scalar(inputs, geometry), operand_dtype)
-        operand = lax.pad(operand, scalar, geometry.extent_pad_config())
-        padding = ((0, 0),) * operand.ndim
-    # The operand starts at input index 0, or at -low where padded here.
-    keys = _element_keys(operand.shape, geometry, [0] * len(low) if geometry.pad_is_lowest else low)
+    scalar = _to_operand(_order.pad_scalar(inputs, geometry), operand_dtype)
+    operand, padding = _native.with_padding(operand, scalar, geometry)
+    # The operand starts at input index 0, or at -low where competing
+    # padding was written in, which then has keys like real elements.
+    low = [0 if geometry.pad_is_lowest else pad for pad, _ in geometry.extent_padding]
+    keys = _element_keys(operand.shape, geometry, low)
 
     def keep(best, candidate):
         (best_value, best_key), (value, key) = best, candidate
@@ -187,16 +184,12 @@ def _max_and_keys(
         take = larger | (equal & earlier)
         return lax.select(take, value, best_value), lax.select(take, key, best_key)
 
-    dims = [1] * operand.ndim
-    steps = [1] * operand.ndim
-    for axis, window, stride in zip(geometry.spatial_axes, geometry.window_shape, geometry.strides):
-        dims[axis], steps[axis] = window, stride
     values, keys = lax.reduce_window(
         (operand, keys),
         (init, np.asarray(_PADDING_KEY, np.int8)),
         keep,
-        tuple(dims),
-        tuple(steps),
+        geometry.full_rank(geometry.window_shape, 1),
+        geometry.full_rank(geometry.strides, 1),
         padding,
     )
     if inputs.dtype == np.bool_:
