@@ -55,15 +55,42 @@ def _float_inputs(name: str, inputs: Any) -> jax.Array:
     inputs = as_array("inputs", inputs)
     if not jnp.issubdtype(inputs.dtype, jnp.floating):
         raise TypeError(
-            f"{name} averages, so it takes floating-point inputs (as PyTorch's does); got "
-            f"dtype {inputs.dtype}. Cast first, e.g. inputs.astype(jnp.float32)"
+            f"{name} takes floating-point inputs; got dtype {inputs.dtype}. Cast first, "
+            "e.g. inputs.astype(jnp.float32)"
         )
     return inputs
 
 
+def _averaged_inputs(name: str, inputs: Any) -> jax.Array:
+    """``inputs`` as an array an average can take: floats, integers and bool
+    (averaged as numbers, as ``flax.linen.avg_pool``, ``hk.avg_pool`` and
+    ``eqx.nn.AvgPool2d`` average them), never complex."""
+    inputs = as_array("inputs", inputs)
+    if jnp.issubdtype(inputs.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} takes real inputs (float, integer or bool); got {inputs.dtype}")
+    return inputs
+
+
 def _accumulator(dtype: np.dtype) -> np.dtype:
-    """Sums of 16-bit floats are taken in float32, as PyTorch does on CPU."""
-    return np.dtype(np.float32) if np.dtype(dtype).itemsize < 4 else np.dtype(dtype)
+    """What a window sum of ``dtype`` is taken in: float32 for 16-bit floats
+    (as PyTorch on CPU); for integers and bool the widest integer of their
+    signedness (int64 and uint64 under ``jax_enable_x64``, else 32 bits), so
+    that an int8 window's sum does not wrap as the frameworks' own does;
+    otherwise ``dtype``."""
+    dtype = np.dtype(dtype)
+    if jnp.issubdtype(dtype, jnp.floating):
+        return np.dtype(np.float32) if dtype.itemsize < 4 else dtype
+    widest = np.uint64 if jnp.issubdtype(dtype, jnp.unsignedinteger) else np.int64
+    return np.dtype(jax.dtypes.canonicalize_dtype(widest))
+
+
+def _average_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype of an average of ``dtype``: the input's for floats, JAX's
+    default float for integers and bool (float32, or float64 under
+    ``jax_enable_x64``), as ``jnp.mean`` gives."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        return np.dtype(dtype)
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
 
 
 def check_average_flags(count_include_pad: Any, divisor_override: Any) -> None:
@@ -78,12 +105,12 @@ def check_average_flags(count_include_pad: Any, divisor_override: Any) -> None:
         return
     if not _is_int(divisor_override):
         raise TypeError(
-            f"divisor_override must be a positive int or None; got {divisor_override!r}"
+            f"divisor_override must be a non-zero int or None; got {divisor_override!r}"
         )
-    if divisor_override <= 0:
+    if divisor_override == 0:
         raise ValueError(
-            f"divisor_override must be a positive int or None; got divisor_override="
-            f"{divisor_override!r}. Leave it None to divide by the window's size"
+            "divisor_override must be a non-zero int or None; got divisor_override=0. Leave "
+            "it None to divide by the window's size"
         )
 
 
@@ -154,15 +181,28 @@ def _window_sum_jvp(geometry, primals, tangents):
     return _reduce_window_sum(inputs, geometry), _sum_of_slices(tangent, geometry)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
 def _average(
     inputs: jax.Array,
     geometry: PoolGeometry,
     count_include_pad: bool,
     divisor_override: int | None,
+    truncate: bool = False,
 ) -> jax.Array:
+    """Window sums over the divisor. Integer and bool inputs are summed
+    exactly and divided in JAX's default float, or with ``truncate`` by
+    integer division rounding toward zero, in the input's dtype (PyTorch's
+    integer average)."""
     dtype, accumulator = inputs.dtype, _accumulator(inputs.dtype)
     wide = inputs.astype(accumulator)
+    divisor = geometry.average_divisor(count_include_pad, divisor_override)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        # No tangent to route: one reduce_window.
+        sums = _reduce_window_sum(wide, geometry)
+        if truncate:
+            return lax.div(sums, jnp.broadcast_to(divisor.astype(accumulator), sums.shape)).astype(dtype)
+        average = _average_dtype(dtype)
+        return sums.astype(average) / jnp.asarray(divisor, average)
     if _strategy.strategy(geometry) == "positions":
         # Few window positions: the slices' transpose is the fast gradient.
         sums = _window_sum(wide, geometry)
@@ -170,7 +210,6 @@ def _average(
         # Large windows: the program stays one reduce_window, and so does
         # its transpose.
         sums = _reduce_window_sum(wide, geometry)
-    divisor = geometry.average_divisor(count_include_pad, divisor_override)
     return (sums / divisor.astype(accumulator)).astype(dtype)
 
 
@@ -203,7 +242,13 @@ def avg_pool(
       half the window, which PyTorch refuses) then outputs 0.
 
     NaN and infinities propagate through the sum as in any sum. 16-bit
-    floats are summed and divided in float32 and rounded once. The gradient
+    floats are summed and divided in float32 and rounded once. Integer and
+    bool inputs are summed in int32 (int64 under ``jax_enable_x64``;
+    unsigned likewise), exactly unless a sum leaves that range, and
+    averaged in JAX's default float, float32 or float64, as
+    ``flax.linen.avg_pool``, ``hk.avg_pool`` and ``eqx.nn.AvgPool2d``
+    average them (whose int8 and int16 sums wrap where these do not); they
+    have no gradient. The gradient
     sends each input element the sum of ``cotangent / divisor`` over the
     windows holding it: linear, in both autodiff modes (``jax.grad`` and
     ``jax.jvp``), saving nothing from the input for the backward pass, and
@@ -212,8 +257,8 @@ def avg_pool(
     several times faster on CPU than the transpose of ``reduce_window``.
 
     Args:
-      inputs: floating-point array with ``d = len(window_shape)`` spatial
-        axes, laid out as ``channel_axis`` says.
+      inputs: real array (float, integer or bool) with ``d =
+        len(window_shape)`` spatial axes, laid out as ``channel_axis`` says.
       window_shape: window size per spatial axis, ``d`` ints.
       strides: an int or ``d`` ints; ``None`` means 1 (Flax's default).
       padding: ``"VALID"``, ``"SAME"``, an int or ``d`` ints (symmetric, as
@@ -222,17 +267,19 @@ def avg_pool(
       ceil_mode: PyTorch's: one more window where one starts inside the
         input or the low padding.
       count_include_pad: whether padded positions count in the divisor.
-      divisor_override: a positive int dividing every window's sum.
+      divisor_override: a non-zero int dividing every window's sum (negative
+        ones as PyTorch takes them).
       channel_axis: as for :func:`jaxpool.max_pool`: ``-1`` (NHWC), an axis
         before the last ``d`` (``1`` for NCHW), or ``None``.
 
     Returns:
-      The averaged array, of the input's dtype.
+      The averaged array, of the input's dtype (JAX's default float for
+      integer and bool inputs).
 
     Raises:
-      TypeError: non-float ``inputs``; ``count_include_pad`` not a bool;
-        ``divisor_override`` not an int; an argument of the wrong type.
-      ValueError: ``divisor_override <= 0``; and what :func:`jaxpool.max_pool`
+      TypeError: complex or non-array ``inputs``; ``count_include_pad`` not a
+        bool; ``divisor_override`` not an int; an argument of the wrong type.
+      ValueError: ``divisor_override == 0``; and what :func:`jaxpool.max_pool`
         refuses (bad window, stride, padding or ``channel_axis``, an empty
         output).
 
@@ -249,7 +296,7 @@ def avg_pool(
       ...                  channel_axis=None)
       Array([[1.5, 3. , 4.5]], dtype=float32)
     """
-    inputs = _float_inputs("avg_pool", inputs)
+    inputs = _averaged_inputs("avg_pool", inputs)
     check_average_flags(count_include_pad, divisor_override)
     geometry = _zero_padded_geometry(
         inputs, window_shape, strides, padding, window_dilation, ceil_mode, channel_axis
@@ -476,11 +523,12 @@ def _adaptive_average(inputs: jax.Array, geometry: AdaptiveGeometry) -> jax.Arra
     poolings, as in adaptive max pooling), then one division by the window
     sizes, as PyTorch divides once."""
     sums = inputs.astype(_accumulator(inputs.dtype))
+    average = _average_dtype(inputs.dtype)
     if geometry.windows_are_disjoint_blocks:
         # Every axis tiled (global pooling included): one reshape and one
         # reduction over all window axes, which XLA fuses (one pass).
         sums = sums.reshape(geometry.blocks_shape).sum(axis=geometry.block_window_axes())
-        return (sums / geometry.window_sizes().astype(sums.dtype)).astype(inputs.dtype)
+        return _divided(sums, geometry.window_sizes(), average)
     for adaptive in reversed(geometry.axes):
         axis, parts = adaptive.axis, []
         for group in adaptive.groups():
@@ -496,8 +544,15 @@ def _adaptive_average(inputs: jax.Array, geometry: AdaptiveGeometry) -> jax.Arra
                 zero = np.zeros((), part.dtype)
                 parts.append(lax.reduce_window(part, zero, lax.add, window, strides, "VALID"))
         sums = _interleave(parts, adaptive)
-    divisor = geometry.window_sizes().astype(sums.dtype)
-    return (sums / divisor).astype(inputs.dtype)
+    return _divided(sums, geometry.window_sizes(), average)
+
+
+def _divided(sums: jax.Array, divisor: np.ndarray, dtype: np.dtype) -> jax.Array:
+    """``sums / divisor`` in ``dtype``: float sums are divided in their own
+    (wider) dtype and rounded once; integer sums are converted first."""
+    if jnp.issubdtype(sums.dtype, jnp.floating):
+        return (sums / divisor.astype(sums.dtype)).astype(dtype)
+    return sums.astype(dtype) / divisor.astype(dtype)
 
 
 def adaptive_avg_pool(
@@ -520,13 +575,15 @@ def adaptive_avg_pool(
     and a sum where the windows are disjoint, global ones included), so the
     program and its compile time do not grow with the window: a global
     average of 224x224 is one reduction. 16-bit floats are summed in
-    float32. The gradient is the transpose (each element receives
+    float32; integer and bool inputs are summed exactly and averaged in
+    JAX's default float, as ``jnp.mean`` and ``eqx.nn.AdaptiveAvgPool2d``
+    average them. The gradient is the transpose (each element receives
     ``cotangent / window size`` from every window holding it), with no
     residual and no scatter.
 
     Args:
-      inputs: floating-point array with ``d = len(output_shape)`` spatial
-        axes, laid out as ``channel_axis`` says.
+      inputs: real array (float, integer or bool) with ``d =
+        len(output_shape)`` spatial axes, laid out as ``channel_axis`` says.
       output_shape: ``d`` positive ints or ``None`` (keep the axis);
         larger than the input is allowed, as in PyTorch.
       channel_axis: as for :func:`jaxpool.max_pool`.
@@ -535,7 +592,7 @@ def adaptive_avg_pool(
       The pooled array, whose spatial axes have the sizes of ``output_shape``.
 
     Raises:
-      TypeError: non-float ``inputs``; a bad ``output_shape`` type.
+      TypeError: complex or non-array ``inputs``; a bad ``output_shape`` type.
       ValueError: ``output_shape`` entries ``<= 0``; a bad ``channel_axis``.
 
     Examples:
@@ -546,6 +603,6 @@ def adaptive_avg_pool(
       >>> jaxpool.adaptive_avg_pool(jnp.ones((2, 224, 224, 8)), (1, 1)).shape
       (2, 1, 1, 8)
     """
-    inputs = _float_inputs("adaptive_avg_pool", inputs)
+    inputs = _averaged_inputs("adaptive_avg_pool", inputs)
     geometry = adaptive_geometry(inputs.shape, output_shape, channel_axis=channel_axis)
     return _adaptive_average(inputs, geometry)

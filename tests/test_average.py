@@ -254,7 +254,7 @@ def test_sixteen_bit_is_summed_in_float32_and_keeps_its_dtype(dtype):
     "kwargs, error, pattern",
     [
         ({"divisor_override": 0}, ValueError, "divisor_override=0"),
-        ({"divisor_override": 2.5}, TypeError, "divisor_override must be a positive int"),
+        ({"divisor_override": 2.5}, TypeError, "divisor_override must be a non-zero int"),
         ({"count_include_pad": "yes"}, TypeError, "count_include_pad must be a bool; got 'yes'"),
     ],
 )
@@ -263,11 +263,76 @@ def test_bad_settings_name_the_value(kwargs, error, pattern):
         jaxpool.avg_pool(jnp.zeros((1, 4, 4, 1)), (2, 2), **kwargs)
 
 
-def test_integer_input_says_to_cast():
-    with pytest.raises(TypeError, match=r"floating-point inputs.*astype\(jnp.float32\)"):
-        jaxpool.avg_pool(jnp.zeros((1, 4, 4, 1), jnp.int32), (2, 2))
-    with pytest.raises(TypeError, match="adaptive_avg_pool averages"):
-        jaxpool.adaptive_avg_pool(jnp.zeros((1, 4, 4, 1), jnp.int32), (2, 2))
+@pytest.mark.parametrize("dtype", [jnp.int8, jnp.uint8, jnp.int16, jnp.int32, jnp.bool_])
+@pytest.mark.parametrize("name", ["2d_ceil_past_padding", "2d_overlap_asymmetric", "3d_ceil"])
+def test_integers_and_bool_average_exactly_in_the_default_float(dtype, name):
+    shape, window, strides, pairs, dilation, ceil_mode = CASES[name]
+    rng = np.random.default_rng(3)
+    if dtype == jnp.bool_:
+        x = jnp.asarray(rng.integers(0, 2, shape), jnp.bool_)
+    else:
+        # 8 and 16 bits: the dtype's extremes, whose sums would wrap in the
+        # input's own dtype; int32 sums wrap past 2**31 (as the frameworks').
+        info = np.iinfo(dtype) if np.iinfo(dtype).bits < 32 else np.iinfo(np.int16)
+        x = jnp.asarray(rng.integers(int(info.min), int(info.max), shape, endpoint=True), dtype)
+    for count_include_pad in (True, False):
+        values = jaxpool.avg_pool(
+            x,
+            window,
+            strides,
+            pairs,
+            window_dilation=dilation,
+            ceil_mode=ceil_mode,
+            count_include_pad=count_include_pad,
+            channel_axis=None if len(shape) == len(window) else 0,
+        )
+        expected = brute_force_avg(
+            np.asarray(x, np.int64),
+            window,
+            strides,
+            pairs,
+            dilation=dilation,
+            ceil_mode=ceil_mode,
+            count_include_pad=count_include_pad,
+        )
+        assert values.dtype == jnp.float32
+        np.testing.assert_allclose(values, expected, rtol=1e-6)
+
+
+def test_integers_average_as_the_frameworks_do():
+    flax_linen = pytest.importorskip("flax.linen")
+    haiku = pytest.importorskip("haiku")
+    x = jnp.asarray(np.random.default_rng(4).integers(-1000, 1000, (2, 9, 7, 3)), jnp.int32)
+    np.testing.assert_array_equal(
+        jaxpool.avg_pool(x, (3, 3), (2, 2), "SAME"), flax_linen.avg_pool(x, (3, 3), (2, 2), "SAME")
+    )
+    np.testing.assert_array_equal(
+        jaxpool.avg_pool(x, (3, 3), (2, 2), "SAME", count_include_pad=False),
+        haiku.avg_pool(x, (1, 3, 3, 1), (1, 2, 2, 1), "SAME"),
+    )
+    np.testing.assert_allclose(
+        jaxpool.adaptive_avg_pool(x, (1, 1)), jnp.mean(x, axis=(1, 2), keepdims=True), rtol=1e-6
+    )
+
+
+def test_integer_average_truncates_toward_zero_as_pytorch_where_asked():
+    from jaxpool import _family
+    from jaxpool._geometry import pool_geometry
+
+    x = jnp.asarray([[[-7, 2, 3, 5, -1, 4]]], jnp.int32)
+    geometry = pool_geometry(x.shape, x.dtype, (2,), (2,), channel_axis=None, pad_value=0.0)
+    # Sums -5, 8, 3: by 2 (PyTorch: -2, 4, 1) and by -3 (1, -2, -1).
+    np.testing.assert_array_equal(_family._average(x, geometry, True, None, True), [[[-2, 4, 1]]])
+    np.testing.assert_array_equal(_family._average(x, geometry, True, -3, True), [[[1, -2, -1]]])
+
+
+def test_complex_input_names_the_dtypes_taken():
+    with pytest.raises(TypeError, match=r"avg_pool takes real inputs.*complex64"):
+        jaxpool.avg_pool(jnp.zeros((1, 4, 4, 1), jnp.complex64), (2, 2))
+    with pytest.raises(TypeError, match="adaptive_avg_pool takes real inputs"):
+        jaxpool.adaptive_avg_pool(jnp.zeros((1, 4, 4, 1), jnp.complex64), (2, 2))
+    with pytest.raises(TypeError, match=r"lp_pool takes floating-point inputs.*astype"):
+        jaxpool.lp_pool(jnp.zeros((1, 4, 4, 1), jnp.int32), 2, (2, 2))
 
 
 ADAPTIVE = {
