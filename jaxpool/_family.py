@@ -200,7 +200,8 @@ def _average(
         # No tangent to route: one reduce_window.
         sums = _reduce_window_sum(wide, geometry)
         if truncate:
-            return lax.div(sums, jnp.broadcast_to(divisor.astype(accumulator), sums.shape)).astype(dtype)
+            divisor = jnp.broadcast_to(divisor.astype(accumulator), sums.shape)
+            return lax.div(sums, divisor).astype(dtype)
         average = _average_dtype(dtype)
         return sums.astype(average) / jnp.asarray(divisor, average)
     if _strategy.strategy(geometry) == "positions":
