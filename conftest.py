@@ -1,10 +1,20 @@
 """Doctests of a framework layer run only where its framework is installed;
-hypothesis draws fixed examples under CI."""
+hypothesis draws fixed examples under CI; every test runs with
+``jax_numpy_rank_promotion='raise'``; ``-m core`` selects the tests that need
+jax and the test extra alone."""
 
 import importlib.util
 import os
 
+import jax
 from hypothesis import settings
+
+# Users may set this (Equinox's own tests do), so the whole suite runs under
+# it: jaxpool broadcasts nothing implicitly. tests/test_settings.py runs the
+# public API under the other settings (strict dtype promotion, which Flax's
+# and Haiku's own pooling, the references here, do not survive; x64; debug
+# NaNs and infs; disabled jit; enabled checks).
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 _FRAMEWORKS = {"linen": "flax", "nnx": "flax", "haiku": "haiku", "equinox": "equinox"}
 
@@ -19,3 +29,36 @@ collect_ignore = [
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# The tests of the core package and jaxpool.functional, which need jax and the
+# test extra alone: `python -m pytest -m core` runs them on every JAX version
+# the project supports (the README's compatibility commands).
+CORE_TEST_MODULES = {
+    "test_adaptive.py",
+    "test_average.py",
+    "test_fractional.py",
+    "test_functional.py",
+    "test_lp_pool.py",
+    "test_min_pool.py",
+    "test_nan.py",
+    "test_package.py",
+    "test_pooling.py",
+    "test_settings.py",
+    "test_sharding.py",
+    "test_strategies.py",
+    "test_transformations.py",
+    "test_unpool.py",
+    "test_validation.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path
+        in_core = (
+            path.name in CORE_TEST_MODULES
+            if path.parent.name == "tests"
+            else (path.parent.name == "jaxpool" and path.stem not in _FRAMEWORKS)
+        )
+        if in_core:
+            item.add_marker("core")

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _compat
 from jaxpool import _order
 from jaxpool._geometry import PoolGeometry
 from jaxpool._geometry import split_axes
@@ -394,7 +395,7 @@ def _block_candidates(source: _Source, geometry: PoolGeometry) -> list[jax.Array
         for axis, index in zip(window_axes, position):
             start[axis], limit[axis] = index, index + 1
         candidate = lax.slice(blocks, start, limit)
-        candidate = lax.reshape(candidate, geometry.output_shape, out_sharding=sharding)
+        candidate = _compat.reshape(candidate, geometry.output_shape, out_sharding=sharding)
         candidates.append(source.decode(candidate))
     return candidates
 
@@ -410,7 +411,7 @@ def _box_candidates(
     for offsets in geometry.window_offsets():
         gather = candidate_slice(geometry, offsets, box)
         if gather is None:
-            candidates.append(jnp.full(box_shape(geometry, box), pad_scalar, out_sharding=sharding))
+            candidates.append(_compat.full(box_shape(geometry, box), pad_scalar, sharding))
             continue
         start, limit, strides, pad_config = gather
         piece = source.decode(lax.slice(source.array, start, limit, strides))

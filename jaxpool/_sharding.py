@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 import jax
-from jax import lax
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxpool import _compat
 from jaxpool._geometry import PoolGeometry
 
 
@@ -19,10 +19,22 @@ def explicit_sharding(x: jax.Array) -> NamedSharding | None:
     Explicit axes are part of the array's type: arrays made from shapes alone
     and reshapes that split an axis must be given it. Auto axes, shard_map's
     manual axes and no mesh at all give None, which leaves such ops as they are.
+
+    Raises:
+      NotImplementedError: ``x`` is sharded over Explicit axes on a JAX older
+        than :data:`jaxpool._compat.EXPLICIT_SHARDING_VERSION`.
     """
-    sharding = jax.typeof(x).sharding
-    if all(entry is None for entry in sharding.spec):
+    sharding = _compat.sharding_of(x)
+    spec = getattr(sharding, "spec", None)
+    if spec is None or all(entry is None for entry in spec):
         return None
+    if not _compat.supports_explicit_sharding():
+        needed = ".".join(map(str, _compat.EXPLICIT_SHARDING_VERSION))
+        raise NotImplementedError(
+            f"pooling an array sharded over Explicit mesh axes ({spec}) needs jax>={needed} "
+            f"(jax.sharding.auto_axes); this is jax {jax.__version__}. Upgrade jax, or make "
+            "the mesh axes AxisType.Auto"
+        )
     return sharding
 
 
@@ -32,7 +44,7 @@ def split_spatial(array: jax.Array, shape: tuple[int, ...], geometry: PoolGeomet
     if sharding is not None:
         # Explicit reshapes that split axes are given the output sharding.
         sharding = sharding.update(spec=P(*geometry.blocks_spec(sharding.spec)))
-    return lax.reshape(array, shape, out_sharding=sharding)
+    return _compat.reshape(array, shape, out_sharding=sharding)
 
 
 def auto_spatial_axes(pool: Any, inputs: jax.Array, geometry: PoolGeometry) -> Any:

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxpool import _compat
 from jaxpool import _native
 from jaxpool import _order
 from jaxpool import _positions
@@ -326,8 +327,8 @@ def _save(plan_: Plan, switches: jax.Array, geometry: PoolGeometry) -> jax.Array
             # max over two equal copies is the identity, but a reduction,
             # which XLA does not fuse into the loop that reads it.
             doubled = lax.expand_dims(switches, (switches.ndim,))
-            doubled = doubled + jnp.zeros((2,), switches.dtype)
-            switches = lax.reduce_max(doubled, (switches.ndim,))
+            doubled = doubled + jnp.zeros((1,) * switches.ndim + (2,), switches.dtype)
+            switches = _compat.reduce_max(doubled, (switches.ndim,))
         elif geometry.minor_axis_is_spatial and plan_.strategy == "positions":
             # Window positions along the minor axis: the fused loop does not
             # vectorise (3x slower). An integer remainder by an odd number

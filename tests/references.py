@@ -22,6 +22,15 @@ import numpy as np
 from jax import lax
 
 
+def enable_x64(enabled=True):
+    """``jax.enable_x64`` (jax 0.8), or ``jax.experimental.enable_x64`` before it."""
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(enabled)
+    from jax.experimental import enable_x64 as experimental_enable_x64
+
+    return experimental_enable_x64(enabled)
+
+
 def example_inputs(shape, dtype="float32", kind="random", seed=0):
     """Test inputs. ``"random"``: distinct values (no ties); ``"ties"``: few
     distinct values with many zeros, as after a ReLU."""

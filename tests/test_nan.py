@@ -25,6 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from references import _settings as reference_settings
 from references import brute_force_pool
+from references import enable_x64
 from test_adaptive import brute_force_adaptive
 from test_unpool import brute_force_unpool
 
@@ -368,7 +369,7 @@ def test_16_bit_and_32_bit_dtypes_keep_nan(dtype, strategy, backend):
 
 
 def test_float64_keeps_nan():
-    with jax.enable_x64(True):
+    with enable_x64(True):
         x = np.zeros((1, 5000), np.float64)
         x[0, 4321] = np.nan
         values, switches = jaxpool.max_pool_with_argmax(x, (5000,), channel_axis=None)

@@ -18,6 +18,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from jax import lax
 from references import brute_force_pool
+from references import enable_x64
 from references import example_inputs
 from references import reduce_window_pool
 from references import saved_residual_lines
@@ -33,7 +34,7 @@ SPATIAL_SHAPES = {1: (9,), 2: (7, 6), 3: (6, 5, 5)}
 
 
 def _dtype_context(dtype):
-    return jax.enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
+    return enable_x64(True) if dtype == "float64" else contextlib.nullcontext()
 
 
 def _layout_shape(spatial, channel_axis, batch=2, channels=3):
@@ -297,7 +298,8 @@ class RulesTest(chex.TestCase):
         values = pool(x)
         # Rows: [pad, pad] then [real]; columns: [0, 1], [2, pad].
         np.testing.assert_array_equal(values, [[[pad_value, pad_value], [5.0, 6.0]]])
-        gradient = jax.grad(lambda x: (pool(x) * jnp.array([[10.0, 20.0], [1.0, 2.0]])).sum())(x)
+        weights = jnp.array([[[10.0, 20.0], [1.0, 2.0]]])
+        gradient = jax.grad(lambda x: (pool(x) * weights).sum())(x)
         np.testing.assert_array_equal(gradient, [[[0.0, 0.0, 0.0], [0.0, 1.0, 2.0]]])
 
 
@@ -393,7 +395,7 @@ class TransformationsTest(chex.TestCase):
 
     def test_second_order_gradients_on_tie_free_input(self):
         # float64: finite differences in float32 are too coarse for the check.
-        with jax.enable_x64(True):
+        with enable_x64(True):
             x = _inputs((2, 7, 6, 2), "float64", "random")
             for settings_ in (
                 dict(window_shape=(2, 2), strides=(2, 2)),

@@ -8,11 +8,13 @@ import warnings
 import chex
 import jax
 import jax.ad_checkpoint
+import jax.export
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from references import enable_x64
 from references import example_inputs
 from references import reduce_window_pool
 from references import saved_residual_lines
@@ -284,7 +286,7 @@ class CompositionTest(chex.TestCase):
             np.testing.assert_allclose(restored.call(x), expected, rtol=1e-6)
 
     def test_float64(self):
-        with jax.enable_x64(True):
+        with enable_x64(True):
             x = _inputs((2, 7, 6, 3), dtype="float64")
             self._check_gradient(lambda pool: lambda x: jnp.sum(pool(x) ** 3), x)
             for mode in MODES:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from references import brute_force_pool
+from references import enable_x64
 from references import example_inputs
 from references import output_size
 from references import padding_pairs
@@ -239,7 +240,7 @@ class UnpoolAgainstBruteForceTest(chex.TestCase, parameterized.TestCase):
 
     def test_x64_indices_are_int64(self):
         settings = _settings(CONFIGS["2d_overlap_pad"])
-        with jax.enable_x64(True):
+        with enable_x64(True):
             x = example_inputs((1, 2, 7, 6), "float64")
             _, switches = jax.jit(lambda x: jaxpool.max_pool_with_argmax(x, **settings))(x)
             indices = jax.jit(lambda s: jaxpool.switches_to_indices(s, x.shape, **settings))(

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from references import enable_x64
 
 import jaxpool
 
@@ -354,14 +355,6 @@ def test_representable_pad_value_is_used_for_integer_inputs(dtype, pad_value, ex
     assert out[0, 1, 1, 0] == 0
 
 
-def _enable_x64():
-    if hasattr(jax, "enable_x64"):
-        return jax.enable_x64(True)
-    from jax.experimental import enable_x64  # older JAX
-
-    return enable_x64(True)
-
-
 @pytest.mark.parametrize(
     "dtype, pad_value",
     [
@@ -376,7 +369,7 @@ def _enable_x64():
 def test_64_bit_integer_pad_value_is_exact(dtype, pad_value):
     # Every value of a 64-bit dtype is representable in it; a pad_value must
     # be neither rejected nor rounded through float64.
-    with _enable_x64():
+    with enable_x64(True):
         inputs = jnp.zeros((1, 1, 1, 1), dtype)
         assert inputs.dtype == dtype
         out = jaxpool.max_pool(inputs, (1, 1), padding=1, pad_value=pad_value)
