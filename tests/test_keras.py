@@ -455,6 +455,16 @@ def test_global_max_gradient_goes_to_the_first_tie_where_keras_splits_it():
     np.testing.assert_array_equal(jax.grad(lambda x: theirs(x).sum())(x)[0, ..., 0], 0.25)
 
 
+def test_global_max_keeps_a_nan_that_keras_drops_from_large_windows():
+    # XLA:CPU's max reduction (Keras's ops.max) drops NaN from 4,096 elements on.
+    x = np.array(distinct_inputs((1, 65, 65, 1)))
+    x[0, 10, 20, 0] = np.nan
+    ours, theirs = _layers("GlobalMaxPooling", 2)
+    assert np.isnan(ours(x)).all() and not np.isnan(theirs(x)).any()
+    grad = jax.grad(lambda x: ours(x).sum())(jnp.asarray(x))
+    assert grad[0, 10, 20, 0] == 1 and grad.sum() == 1
+
+
 @pytest.mark.parametrize("transform", [jax.jit, lambda f: f], ids=["jit", "eager"])
 def test_nan_and_same_padding_follow_jaxpool_rules(transform):
     # 1-D, window 2, stride 2, "same" on 3 elements: windows [0, 1] and [2, pad].
