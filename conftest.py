@@ -1,7 +1,7 @@
 """Doctests of a framework layer run only where its framework is installed;
-hypothesis draws fixed examples under CI; every test runs with
-``jax_numpy_rank_promotion='raise'``; ``-m core`` selects the tests that need
-jax and the test extra alone."""
+Keras runs on JAX; hypothesis draws fixed examples under CI; every test runs
+with ``jax_numpy_rank_promotion='raise'``; ``-m core`` selects the tests that
+need jax and the test extra alone."""
 
 import importlib.util
 import os
@@ -16,13 +16,27 @@ from hypothesis import settings
 # NaNs and infs; disabled jit; enabled checks).
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-_FRAMEWORKS = {"linen": "flax", "nnx": "flax", "haiku": "haiku", "equinox": "equinox"}
+# Keras reads its backend once, when first imported, and jaxpool.keras needs
+# JAX's: set it before a test module or doctest imports Keras, unless the
+# environment chose one (tests/test_keras.py then says why it skips). Only
+# Keras reads this variable.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+_FRAMEWORKS = {
+    "linen": "flax",
+    "nnx": "flax",
+    "haiku": "haiku",
+    "equinox": "equinox",
+    "keras": "keras",
+}
 
 collect_ignore = [
     f"jaxpool/{module}.py"
     for module, framework in _FRAMEWORKS.items()
     if importlib.util.find_spec(framework) is None
 ]
+if os.environ["KERAS_BACKEND"] != "jax" and "jaxpool/keras.py" not in collect_ignore:
+    collect_ignore.append("jaxpool/keras.py")  # its import raises on another backend
 
 # CI draws the same examples every run, so that a red run can be reproduced
 # (CI=true python -m pytest ...); elsewhere hypothesis explores afresh.

@@ -18,7 +18,10 @@ exactly the cotangent and that array as its parameters; the values-only
 forward is one ``reduce_window`` (the backend's plan was chosen at lowering);
 and on the GPU the gradient compiles under
 ``--xla_gpu_deterministic_ops=true`` (where ``reduce_window``'s becomes sort and
-scatter, which shows that the option took effect).
+scatter, which shows that the option took effect). The same holds on the GPU
+for the gradients of ``jaxpool.keras`` max pooling layers, where Keras's own
+layers (``KERAS_BACKEND=jax``) scatter, sort under deterministic ops, and save
+their float input.
 """
 
 from __future__ import annotations
@@ -53,6 +56,16 @@ GPU_TARGET = "H100"
 TARGETS = (GPU_TARGET, "TPU v5e")
 FORBIDDEN = ("scatter", "select-and-scatter", "sort")
 SUBPROCESS_TIMEOUT_S = 600
+# name -> (shape, layer class, its arguments): jaxpool.keras and keras.layers alike.
+KERAS_LAYERS = {
+    "MaxPooling2D 3x3/2 same": ((4, 32, 32, 128), "MaxPooling2D", (3, 2, "same")),
+    "MaxPooling1D 3/2 same channels_first": (
+        (4, 64, 1024),
+        "MaxPooling1D",
+        (3, 2, "same", "channels_first"),
+    ),
+    "AdaptiveMaxPooling2D 30 to 7": ((4, 30, 30, 128), "AdaptiveMaxPooling2D", (7,)),
+}
 
 
 # --- inside the subprocess (JAX_PLATFORMS=cpu) ------------------------------------------------
@@ -105,6 +118,36 @@ def _compile_all(target: str) -> dict:
             (x,),
             accel.DETERMINISTIC_OPTIONS,
         )
+        found["keras"] = _compile_keras_layers(target)
+    return found
+
+
+def _compile_keras_layers(target: str) -> dict:
+    """The gradients of jaxpool.keras's layers and of Keras's own, or why not."""
+    import importlib.util
+
+    import jax
+    import jax.numpy as jnp
+
+    if importlib.util.find_spec("keras") is None:
+        return {"skipped": "Keras is not installed (pip install -e '.[keras]')"}
+    import keras
+
+    import jaxpool.keras
+
+    found: dict = {}
+    for name, (shape, layer_class, arguments) in KERAS_LAYERS.items():
+        x = jax.ShapeDtypeStruct(shape, jnp.float32)
+        for source, module in (("jaxpool", jaxpool.keras), ("keras", keras.layers)):
+            layer = getattr(module, layer_class)(*arguments)
+            gradient = jax.grad(lambda x, layer=layer: layer(x).sum())
+            y, vjp_function = jax.eval_shape(lambda x, layer=layer: jax.vjp(layer, x), x)
+            found[f"{name}|{source}"] = {
+                "output": f"{y.dtype}{list(y.shape)}",
+                "residuals": [f"{a.dtype}{list(a.shape)}" for a in jax.tree.leaves(vjp_function)],
+                "grad": accel.measure(target, gradient, (x,)),
+                "deterministic": accel.measure(target, gradient, (x,), accel.DETERMINISTIC_OPTIONS),
+            }
     return found
 
 
@@ -133,7 +176,7 @@ def _compiled(target, tmp_path_factory):
     if reason is not None:
         pytest.skip(f"cannot compile for {target} here: {reason}")
     out = tmp_path_factory.mktemp("accel") / "found.json"
-    env = {**os.environ, **accel.WORKER_ENVIRONMENT}
+    env = {**os.environ, **accel.WORKER_ENVIRONMENT, "KERAS_BACKEND": "jax"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     completed = subprocess.run(
         [sys.executable, __file__, target, str(out)],
@@ -199,6 +242,37 @@ def test_gpu_gradient_compiles_with_deterministic_ops(compiled_for_the_gpu, geom
     # The option reached the compiler: reduce_window's gradient turns to sort and scatter.
     reference = _ok(found["reduce_window|deterministic"])
     assert {"sort", "scatter"} <= set(reference["flagged"])
+
+
+def _keras_compiles(found: dict) -> dict:
+    if "skipped" in found["keras"]:
+        pytest.skip(found["keras"]["skipped"])
+    return found["keras"]
+
+
+@pytest.mark.parametrize("layer", list(KERAS_LAYERS))
+def test_keras_layer_gradient_has_no_scatter_and_compiles_with_deterministic_ops(
+    compiled_for_the_gpu, layer
+):
+    _, found = compiled_for_the_gpu
+    ours = _keras_compiles(found)[f"{layer}|jaxpool"]
+    for program in ("grad", "deterministic"):
+        record = _ok(ours[program])
+        assert not set(record["flagged"]) & set(FORBIDDEN), (program, record["flagged"])
+    # The backward keeps small integers alone: the switches (one per output,
+    # for a regular pooling), not the input.
+    assert ours["residuals"] and all(r.startswith("int8[") for r in ours["residuals"])
+    if not layer.startswith("Adaptive"):
+        assert ours["residuals"] == [ours["output"].replace("float32", "int8")]
+
+
+@pytest.mark.parametrize("layer", list(KERAS_LAYERS))
+def test_keras_own_layer_gradient_scatters_so_the_check_can_fail(compiled_for_the_gpu, layer):
+    _, found = compiled_for_the_gpu
+    theirs = _keras_compiles(found)[f"{layer}|keras"]
+    assert set(_ok(theirs["grad"])["flagged"]) & {"scatter", "select-and-scatter"}
+    assert {"sort", "scatter"} <= set(_ok(theirs["deterministic"])["flagged"])
+    assert any(r.startswith("float32[") for r in theirs["residuals"])  # the input, saved
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ def test_api_reference_builds_and_documents_every_public_name(tmp_path):
     import importlib
 
     pytest.importorskip("sphinx")
-    for framework in ("flax", "haiku", "equinox"):  # the layer modules' pages import them
+    for framework in ("flax", "haiku", "equinox", "keras"):  # the layer modules' pages import them
         pytest.importorskip(framework)
     result = _sphinx_build(API, tmp_path)
     assert result.returncode == 0, f"the API reference build failed:\n{result.stderr}"

@@ -1,4 +1,4 @@
-"""examples/train_digits.py runs in --quick mode and reports what it should."""
+"""The examples run in --quick mode and report what they should."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ def test_train_digits_quick_trains_and_matches_flax_step_for_step():
     assert re.search(r"losses agree step for step: \d+ of 30 identical", out), out
     for row in ("median step time", "compiled step temp memory"):
         assert re.search(rf"{row}\s+[\d.]+ \w+\s+[\d.]+ \w+", out), out
+
+
+def test_train_digits_keras_quick_trains_and_matches_keras_step_for_step():
+    pytest.importorskip("keras")
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    command = [sys.executable, str(ROOT / "examples" / "train_digits_keras.py"), "--quick"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    found = {
+        pooling: re.search(
+            rf"test accuracy \({re.escape(pooling)}\.MaxPooling2D\): +([\d.]+)%", out
+        )
+        for pooling in ("keras.layers", "jaxpool.keras")
+    }
+    assert all(found.values()), out
+    # Two epochs are far from converged but well above chance (10%), and the same.
+    assert float(found["jaxpool.keras"].group(1)) > 50.0, out
+    assert found["jaxpool.keras"].group(1) == found["keras.layers"].group(1), out
+    match = re.search(r"losses agree step for step: (\d+) of (\d+) identical", out)
+    assert match and match.group(1) == match.group(2) == "46", out
 
 
 def test_unpool_autoencoder_quick_trains_and_writes_the_figure(tmp_path):

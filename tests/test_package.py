@@ -24,7 +24,7 @@ PACKAGE_DIR = Path(jaxpool.__file__).resolve().parent
 # A PEP 440 public version: N(.N)*[{a|b|rc}N][.postN][.devN].
 PEP440 = re.compile(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?")
 
-FORBIDDEN = ["flax", "haiku", "equinox", "torch", "optax"]
+FORBIDDEN = ["flax", "haiku", "equinox", "keras", "torch", "optax"]
 
 
 def _pyproject():

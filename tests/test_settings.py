@@ -273,6 +273,35 @@ def _equinox_cases():
     return cases
 
 
+def _keras_cases():
+    from jaxpool import keras as layers
+
+    shapes = {1: (2, 11, 3), 2: NHWC, 3: (1, 5, 6, 7, 2)}
+    kinds = ("MaxPooling", "AveragePooling", "GlobalMaxPooling", "GlobalAveragePooling")
+    aliases = {"MaxPooling": "MaxPool", "AveragePooling": "AvgPool"}
+    aliases.update(GlobalMaxPooling="GlobalMaxPool", GlobalAveragePooling="GlobalAvgPool")
+    cases = []
+    for d, shape in shapes.items():
+
+        def run(x, d=d):
+            return (
+                getattr(layers, f"MaxPooling{d}D")(3, 2, "same")(x),
+                getattr(layers, f"AveragePooling{d}D")(3, 2, "same")(x),
+                getattr(layers, f"GlobalMaxPooling{d}D")()(x),
+                getattr(layers, f"GlobalAveragePooling{d}D")(keepdims=True)(x),
+                getattr(layers, f"AdaptiveMaxPooling{d}D")(3)(x),
+                getattr(layers, f"AdaptiveAveragePooling{d}D")(3)(x),
+            )
+
+        names = [f"{kind}{d}D" for kind in kinds] + [f"{aliases[kind]}{d}D" for kind in kinds]
+        names += [f"AdaptiveMaxPooling{d}D", f"AdaptiveAveragePooling{d}D"]
+        case = Case(names, shape, run, differentiable=False)
+        # Averages among them: compared to rounding.
+        case.exact = False
+        cases.append(case)
+    return cases
+
+
 # Public module -> (its cases, the framework it needs).
 MODULES = {
     "jaxpool": (_core_cases, None),
@@ -281,6 +310,7 @@ MODULES = {
     "jaxpool.nnx": (lambda: _forward_only(_linen_cases("nnx")), "flax"),
     "jaxpool.haiku": (lambda: _forward_only(_haiku_cases()), "haiku"),
     "jaxpool.equinox": (lambda: _forward_only(_equinox_cases()), "equinox"),
+    "jaxpool.keras": (_keras_cases, "keras"),
 }
 
 

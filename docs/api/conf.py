@@ -7,11 +7,15 @@ Build it from the repository root (see README.md in this folder):
 
 from __future__ import annotations
 
+import inspect
+import os
 import sys
 from pathlib import Path
 
 # Document the checkout this file belongs to, installed or not.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+# jaxpool.keras needs Keras's JAX backend, which Keras reads when autodoc imports it.
+os.environ["KERAS_BACKEND"] = "jax"
 
 import jaxpool
 
@@ -51,7 +55,7 @@ nitpicky = True
 # (:class:`MaxPoool`). Add a package here when a docstring refers to it.
 _EXTERNAL_PACKAGES = (
     "jax", "jaxlib", "numpy", "np", "flax", "haiku", "hk", "equinox", "eqx",
-    "optax", "torch", "collections", "typing",
+    "keras", "optax", "torch", "collections", "typing",
 )  # fmt: skip
 nitpick_ignore_regex = [
     (r"py:.*", rf"~?({'|'.join(_EXTERNAL_PACKAGES)})(\..+)?"),
@@ -60,3 +64,17 @@ nitpick_ignore_regex = [
 html_theme = "alabaster"
 html_title = f"jaxpool {release} API reference"
 exclude_patterns = ["_build"]
+
+
+def _keras_layer_signature(app, what, name, obj, options, signature, return_annotation):
+    """The arguments of a jaxpool.keras layer's ``__init__``: autodoc would show
+    Keras's ``Operation.__new__(*args, **kwargs)`` instead, which ``inspect``
+    (and ``help()``) pass over."""
+    if what == "class" and name.startswith("jaxpool.keras."):
+        found = inspect.signature(obj, eval_str=True)
+        return str(found.replace(return_annotation=inspect.Signature.empty)), None
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-signature", _keras_layer_signature)
