@@ -11,6 +11,7 @@ the version, rather than pooling it as if it were not.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "EXPLICIT_SHARDING_VERSION",
     "JAX_VERSION",
     "full",
+    "linear_fori_loop",
     "reduce_max",
     "reshape",
     "sharding_of",
@@ -40,6 +42,10 @@ JAX_VERSION = _version(jax.__version__)
 EXPLICIT_SHARDING_VERSION = (0, 7, 0)
 
 _RESHAPE_TAKES_SHARDING = JAX_VERSION >= (0, 5, 1)
+# Before 0.10, transposing a loop whose body closes over a linear operand
+# fails (an assertion in the scan transpose) when the linearised function
+# was jitted: the operand must travel in the carry instead.
+_LOOPS_CLOSE_OVER_LINEAR_OPERANDS = JAX_VERSION >= (0, 10, 0)
 _FULL_TAKES_SHARDING = JAX_VERSION >= (0, 10, 2)
 
 
@@ -83,3 +89,24 @@ def reduce_max(array: jax.Array, axes: Sequence[int]) -> jax.Array:
     else:
         init = np.asarray(jnp.iinfo(array.dtype).min, array.dtype)
     return lax.reduce(array, init, lax.max, tuple(axes))
+
+
+def linear_fori_loop(
+    count: int,
+    body: Callable[[jax.Array, Any, jax.Array], Any],
+    init: Any,
+    operand: jax.Array,
+    unroll: int = 1,
+) -> Any:
+    """``lax.fori_loop(0, count, ...)`` of ``body(i, carry, operand)``,
+    linear in ``operand`` and rematerialised (``jax.checkpoint``), so that
+    its transpose saves nothing per iteration."""
+    if _LOOPS_CLOSE_OVER_LINEAR_OPERANDS:
+        step = jax.checkpoint(lambda i, carry: body(i, carry, operand))
+        return lax.fori_loop(0, count, step, init, unroll=unroll)
+
+    def carried(i, state):
+        carry, operand_ = state
+        return body(i, carry, operand_), operand_
+
+    return lax.fori_loop(0, count, jax.checkpoint(carried), (init, operand), unroll=unroll)[0]

@@ -28,11 +28,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _compat
 from jaxpool import _order
 from jaxpool._geometry import AxisWindows
 from jaxpool._geometry import PoolGeometry
@@ -314,7 +314,7 @@ def _pick_axis(tangent: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
         return jnp.where(chosen, blocks, zero).sum(axis + 1)
     count = (windows.size - 1) * windows.stride + 1
 
-    def candidate(position):
+    def candidate(position, tangent=tangent):
         start = position * windows.dilation
         if isinstance(position, int):
             run = lax.slice_in_dim(tangent, start, start + count, 1, axis)
@@ -327,16 +327,13 @@ def _pick_axis(tangent: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
         for position in range(1, windows.window):
             picked = jnp.where(selected == position, candidate(position), picked)
         return picked
+    def keep(position, picked, tangent):
+        return jnp.where(selected == position, candidate(position, tangent), picked)
+
     # Rematerialised: the transpose would otherwise save the mask of every
     # position, a stack of window x output booleans.
-    return lax.fori_loop(
-        0,
-        windows.window,
-        jax.checkpoint(
-            lambda position, picked: jnp.where(selected == position, candidate(position), picked)
-        ),
-        jnp.zeros_like(selected, tangent.dtype),
-        unroll=8,
+    return _compat.linear_fori_loop(
+        windows.window, keep, jnp.zeros_like(selected, tangent.dtype), tangent, unroll=8
     )
 
 

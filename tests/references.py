@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxpool import _compat
+
 
 def enable_x64(enabled=True):
     """``jax.enable_x64`` (jax 0.8), or ``jax.experimental.enable_x64`` before it."""
@@ -48,6 +50,12 @@ def scatter_ops(jitted, *args):
     return re.findall(r"stablehlo\.(?:select_and_)?scatter\b", lowered.as_text()) + re.findall(
         r"= \S+ (?:select-and-)?scatter\(", lowered.compile().as_text()
     )
+
+
+# JAX before 0.6 keeps, besides a custom_vjp's residuals, the values of the
+# custom_vjp calls made inside a jitted function (the pooled values, which the
+# backward does not read), and lists them among the saved residuals.
+JAX_KEEPS_NESTED_CUSTOM_VJP_VALUES = _compat.JAX_VERSION < (0, 6, 0)
 
 
 def saved_residual_lines(function, *args):

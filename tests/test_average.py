@@ -237,9 +237,11 @@ def test_transformations_forward_mode_and_no_residual_no_scatter():
     )
     grad = jax.jit(jax.grad(lambda x: pool(x).sum()))
     assert scatter_ops(grad, x) == []
-    # Nothing computed from the input is kept: at most the static divisor.
+    # Nothing computed from the input is kept: at most the static divisor
+    # (which older JAX lists as an output of the jitted average).
     residuals = saved_residual_lines(lambda x: pool(x).sum(), x)
-    assert all("from a constant" in line for line in residuals), residuals
+    divisor_shape = f"f32[1,1,{','.join(map(str, pool(x).shape[2:]))}]"
+    assert all(line.startswith(divisor_shape) for line in residuals), residuals
 
 
 @pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
@@ -367,7 +369,8 @@ def test_adaptive_channels_last_matches_channels_first():
     x = example_inputs((2, 3, 12, 9), seed=10)
     first = jaxpool.adaptive_avg_pool(x, (5, 4), channel_axis=1)
     last = jaxpool.adaptive_avg_pool(jnp.moveaxis(x, 1, -1), (5, 4))
-    np.testing.assert_array_equal(jnp.moveaxis(last, -1, 1), first)
+    # Equal sums, which XLA may add in another order in another layout.
+    np.testing.assert_allclose(jnp.moveaxis(last, -1, 1), first, rtol=1e-6)
 
 
 def test_global_average_program_does_not_grow_with_the_window():
