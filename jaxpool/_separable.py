@@ -327,6 +327,7 @@ def _pick_axis(tangent: jnp.ndarray, selected: jnp.ndarray, windows: AxisWindows
         for position in range(1, windows.window):
             picked = jnp.where(selected == position, candidate(position), picked)
         return picked
+
     def keep(position, picked, tangent):
         return jnp.where(selected == position, candidate(position, tangent), picked)
 
