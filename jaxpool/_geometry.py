@@ -437,7 +437,13 @@ def _padding_pairs(
         pairs = ((operator.index(padding),) * 2,) * d
     elif isinstance(padding, Sequence):
         if len(padding) != d:
-            raise ValueError(f"padding must have one entry per window dim ({d}); got {padding!r}")
+            hint = ""
+            if len(padding) == 2 * d and all(_is_int(v) for v in padding):
+                pairs = tuple(tuple(padding[2 * k : 2 * k + 2]) for k in range(d))
+                hint = f". For (low, high) pairs per axis pass padding={pairs!r}"
+            raise ValueError(
+                f"padding must have one entry per window dim ({d}); got {padding!r}{hint}"
+            )
         pairs_list = []
         for entry in padding:
             if _is_int(entry):
@@ -479,7 +485,9 @@ def _spatial_axes(ndim: int, d: int, channel_axis: Any) -> tuple[int, ...]:
         )
     if not -ndim <= channel_axis < ndim:
         raise ValueError(
-            f"channel_axis={channel_axis} is out of range for an input with {ndim} axes"
+            f"channel_axis={channel_axis} is out of range for an input with {ndim} axes: it "
+            f"must lie in [{-ndim}, {ndim - 1}]. Pass -1 for channels-last data, 1 for "
+            "channels-first (N, C, ...) data, or None for data without a feature axis"
         )
     channel = channel_axis % ndim
     if channel == ndim - 1:
@@ -640,10 +648,15 @@ def pool_geometry(
     ):
         size = _output_size(length, window, stride, dilation, low, high, bool(ceil_mode))
         if size < 1:
+            span = dilation * (window - 1) + 1
             raise ValueError(
                 f"the output would be empty: an input of spatial shape {spatial_shape} "
-                f"with padding {pairs} is smaller than window_shape={windows} "
-                f"with window_dilation={dilations}"
+                f"(axes {axes} of shape {shape}) with padding {pairs} is smaller than "
+                f"window_shape={windows} with window_dilation={dilations}: along spatial "
+                f"axis {axes[len(outputs)]} the window spans {span} positions and the padded "
+                f"input has {length + low + high}. Pass a smaller window_shape, pad the input "
+                "(padding='SAME', or an int), or check channel_axis (with channel_axis="
+                f"{channel_axis!r} the spatial axes are {axes})"
             )
         outputs.append(size)
         covered = stride * (size - 1) + dilation * (window - 1) + 1

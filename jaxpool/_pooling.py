@@ -280,7 +280,9 @@ def max_pool(
         inputs ``-inf`` means the dtype's minimum under rule 3, and other
         values must be representable.
       autodiff: ``"vjp"`` (default): a ``jax.custom_vjp`` for reverse mode
-        (``jax.grad``, ``jax.vjp``); forward mode raises. ``"jvp"``: a
+        (``jax.grad``, ``jax.vjp``); forward mode raises a ``TypeError``
+        (outside ``jit`` one naming ``autodiff="jvp"``; inside ``jit`` and
+        through ``jax.linearize``, JAX's own). ``"jvp"``: a
         ``jax.custom_jvp`` whose tangent is the input tangent at each switch,
         so ``jax.jvp``, ``jax.jacfwd``, ``jax.linearize`` and ``jax.hessian``
         work too; reverse mode gives the same gradients as ``"vjp"`` and also

@@ -77,12 +77,48 @@ def _geometry_for(
         channel_axis=channel_axis,
     )
     if geometry.output_shape != outputs.shape:
+        settings = (
+            f"window_shape={geometry.window_shape}, strides={geometry.strides}, "
+            f"padding={geometry.padding}, window_dilation={geometry.window_dilation}, "
+            f"ceil_mode={bool(ceil_mode)}"
+        )
+        hint = _likely_fix(
+            outputs.shape,
+            shape,
+            dict(
+                window_shape=window_shape,
+                strides=strides,
+                padding=padding,
+                window_dilation=window_dilation,
+                ceil_mode=ceil_mode,
+                channel_axis=channel_axis,
+            ),
+        )
         raise ValueError(
-            f"{name} has shape {outputs.shape}, but pooling an input of shape "
-            f"input_shape={shape} with these settings gives {geometry.output_shape}: "
-            "input_shape does not match the pooling"
+            f"{name} has shape {outputs.shape}, but max pooling an input of shape "
+            f"input_shape={shape} with {settings} gives {geometry.output_shape}. Pass the "
+            "settings of the max pool that made the switches, and the shape of its input as "
+            f"input_shape{hint}"
         )
     return geometry
+
+
+def _likely_fix(wanted: tuple[int, ...], shape: tuple[int, ...], settings: dict[str, Any]) -> str:
+    """The one setting that, changed, would make the pooling of ``shape``
+    give ``wanted`` (as a clause to end a message), or ``""``."""
+    ceil_mode, strides = settings["ceil_mode"], settings["strides"]
+    candidates = {"ceil_mode": not bool(ceil_mode)}
+    if strides is None:
+        # strides=None is 1 here; PyTorch's default is the window.
+        candidates["strides"] = tuple(settings["window_shape"])
+    for setting, value in candidates.items():
+        try:
+            changed = pool_geometry(shape, np.float32, **{**settings, setting: value})
+        except (TypeError, ValueError):
+            continue
+        if changed.output_shape == wanted:
+            return f" ({setting}={value!r} would give {wanted})"
+    return ""
 
 
 def _integers(name: str, array: jax.Array, shape: tuple[int, ...]) -> jax.Array:

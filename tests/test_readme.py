@@ -8,6 +8,7 @@ jaxpool, so it takes well under a second.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -86,13 +87,42 @@ def test_the_readme_is_short():
     assert len(README.read_text().splitlines()) <= 250
 
 
-def test_the_readme_gives_the_two_commands_ci_runs():
+def _ci_commands(text):
+    """The commands .ci/run takes from the README, by marker, in order."""
+    commands = re.findall(r"<!-- ci: ([^>]*) -->\n```bash\n([^\n]*)\n", text)
+    return dict(commands), [command for _, command in commands]
+
+
+def test_the_readme_gives_the_commands_ci_runs():
     text = README.read_text()
-    marker = text.index("<!-- ci: test command -->\n```bash\n")
-    first_line = text[marker:].split("\n")[2]
-    assert first_line == CI_COMMAND
+    by_marker, in_order = _ci_commands(text)
+    assert in_order[0] == by_marker["test command"] == CI_COMMAND
     assert MAIN_JOB in text and (ROOT / "examples" / "train_digits.py").exists()
-    assert 'python -m pytest -q -n 2 -m "not slow"' in text
+    assert '-m "not slow"' in text
+    # Every later command makes its own environment, so none depends on another.
+    for command in in_order[1:]:
+        assert re.match(r"(PYENV_VERSION=\S+ )?python3(\.\d+)? -m venv \.venv-\w+ && ", command)
+    # The oldest jax tested is the floor pyproject.toml declares, on the oldest Python.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    floor = re.search(r'"jax>=([\d.]+)"', pyproject).group(1)
+    python_floor = re.search(r'requires-python = ">=([\d.]+)"', pyproject).group(1)
+    oldest = by_marker["oldest jax test command"]
+    assert f'"jax=={floor}"' in oldest and f"python{python_floor} -m venv" in oldest
+    assert "-m core" in oldest and "-m core" in by_marker["newest jax test command"]
+    assert "-m accelerator" in by_marker["accelerator test command"]
+
+
+def test_ci_runs_what_the_readme_marks(tmp_path):
+    # .ci/run's own parser, on a README of two marked commands.
+    script = (ROOT / ".ci" / "run").read_text()
+    awk = re.search(r"awk '([^']*)'", script).group(1)
+    page = tmp_path / "README.md"
+    page.write_text(
+        "<!-- ci: test command -->\n```bash\necho one\n```\n\ntext\n\n"
+        "<!-- ci: other command -->\n```bash\necho two\n```\n```bash\nnot this\n```\n"
+    )
+    found = subprocess.run(["awk", awk, str(page)], capture_output=True, text=True, check=True)
+    assert found.stdout.splitlines() == ["echo one", "echo two"]
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())

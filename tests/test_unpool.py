@@ -378,3 +378,20 @@ class ValidationTest(parameterized.TestCase):
             jaxpool.max_unpool(
                 self.values.astype(jnp.complex64), self.switches, self.x.shape, **self.settings
             )
+
+
+def test_settings_of_another_pool_name_what_to_pass():
+    x = example_inputs((2, 9, 8, 3))
+    values, switches = jaxpool.max_pool_with_argmax(x, (3, 3), (2, 2), ceil_mode=True)
+    # Unpooled with the default floor mode: the message says which setting fits.
+    pattern = (
+        r"values has shape \(2, 4, 4, 3\), but max pooling .* window_shape=\(3, 3\), "
+        r"strides=\(2, 2\).*ceil_mode=False gives \(2, 4, 3, 3\)\. Pass the settings of the "
+        r"max pool that made the switches.*\(ceil_mode=True would give \(2, 4, 4, 3\)\)"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        jaxpool.max_unpool(values, switches, x.shape, (3, 3), (2, 2))
+    # strides=None is 1 here, where PyTorch's default is the window.
+    values, switches = jaxpool.max_pool_with_argmax(x, (2, 2), (2, 2))
+    with pytest.raises(ValueError, match=r"\(strides=\(2, 2\) would give \(2, 4, 4, 3\)\)"):
+        jaxpool.max_unpool(values, switches, x.shape, (2, 2))

@@ -134,9 +134,29 @@ def test_window_shape_too_long_without_channel_axis(pool, shape, window_shape):
 
 @pytest.mark.parametrize("channel_axis", [4, 5, -5, -100])
 def test_channel_axis_out_of_range(pool, channel_axis):
-    pattern = rf"channel_axis={channel_axis}.*out of range.*4 axes"
+    # The range, and the values of the usual layouts.
+    pattern = rf"channel_axis={channel_axis}.*out of range.*4 axes.*\[-4, 3\].*-1.*1 for.*None"
     with pytest.raises(ValueError, match=pattern):
         pool(X, (2, 2), channel_axis=channel_axis)
+
+
+def test_a_window_larger_than_the_input_names_the_axis_and_the_fixes(pool):
+    # Spatial axes (1, 2) of X are 5 and 7 long: 6 does not fit axis 1.
+    pattern = (
+        r"output would be empty.*along spatial axis 1 the window spans 6 positions and the "
+        r"padded input has 5.*smaller window_shape.*padding='SAME'.*channel_axis"
+    )
+    with pytest.raises(ValueError, match=pattern):
+        pool(X, (6, 2))
+    # The fix it names works.
+    assert pool(X, (6, 2), padding="SAME") is not None
+
+
+def test_padding_given_as_flat_pairs_names_the_nested_form(pool):
+    with pytest.raises(
+        ValueError, match=r"one entry per window dim \(2\).*padding=\(\(1, 2\), \(3, 4\)\)"
+    ):
+        pool(X, (2, 2), padding=(1, 2, 3, 4))
 
 
 @pytest.mark.parametrize(
