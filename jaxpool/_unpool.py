@@ -66,39 +66,27 @@ def _geometry_for(
             f"input_shape={shape} has {len(shape)} axes but {name} has {outputs.ndim} "
             f"(shape {outputs.shape}); they must have the same rank"
         )
-    geometry = pool_geometry(
-        shape,
-        outputs.dtype if outputs.dtype != np.bool_ else np.int8,
-        window_shape,
-        strides,
-        padding,
+    settings = dict(
+        window_shape=window_shape,
+        strides=strides,
+        padding=padding,
         window_dilation=window_dilation,
         ceil_mode=ceil_mode,
         channel_axis=channel_axis,
     )
+    dtype = outputs.dtype if outputs.dtype != np.bool_ else np.int8
+    geometry = pool_geometry(shape, dtype, **settings)
     if geometry.output_shape != outputs.shape:
-        settings = (
+        described = (
             f"window_shape={geometry.window_shape}, strides={geometry.strides}, "
             f"padding={geometry.padding}, window_dilation={geometry.window_dilation}, "
             f"ceil_mode={bool(ceil_mode)}"
         )
-        hint = _likely_fix(
-            outputs.shape,
-            shape,
-            dict(
-                window_shape=window_shape,
-                strides=strides,
-                padding=padding,
-                window_dilation=window_dilation,
-                ceil_mode=ceil_mode,
-                channel_axis=channel_axis,
-            ),
-        )
         raise ValueError(
             f"{name} has shape {outputs.shape}, but max pooling an input of shape "
-            f"input_shape={shape} with {settings} gives {geometry.output_shape}. Pass the "
+            f"input_shape={shape} with {described} gives {geometry.output_shape}. Pass the "
             "settings of the max pool that made the switches, and the shape of its input as "
-            f"input_shape{hint}"
+            f"input_shape{_likely_fix(outputs.shape, shape, settings)}"
         )
     return geometry
 
@@ -112,10 +100,9 @@ def _likely_fix(wanted: tuple[int, ...], shape: tuple[int, ...], settings: dict[
         # strides=None is 1 here; PyTorch's default is the window.
         candidates["strides"] = tuple(settings["window_shape"])
     for setting, value in candidates.items():
-        try:
-            changed = pool_geometry(shape, np.float32, **{**settings, setting: value})
-        except (TypeError, ValueError):
-            continue
+        # Valid settings stay valid: ceil_mode only adds windows, and windows
+        # that fit at stride 1 fit at any stride.
+        changed = pool_geometry(shape, np.float32, **{**settings, setting: value})
         if changed.output_shape == wanted:
             return f" ({setting}={value!r} would give {wanted})"
     return ""
