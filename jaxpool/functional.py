@@ -522,10 +522,16 @@ def _fractional(d, input, kernel_size, output_size, output_ratio, return_indices
                 f"{name} draws its windows at random: pass key=jax.random.key(...) (JAX has no "
                 "global random state), or PyTorch's _random_samples"
             )
-        samples = jax.random.uniform(key, shape, jnp.promote_types(input.dtype, jnp.float32))
-    samples = jnp.asarray(samples)
+        samples = jax.random.uniform(key, shape, input.dtype)
+    samples = as_array("_random_samples", samples)
     if samples.shape != shape:
         raise ValueError(f"_random_samples must have shape {shape}; got {samples.shape}")
+    if samples.dtype != input.dtype:
+        # PyTorch's rule: the windows are computed in the input's dtype.
+        raise TypeError(
+            f"_random_samples must have the input's dtype {input.dtype}, as PyTorch "
+            f"requires; got {samples.dtype}. Cast it: _random_samples.astype(input.dtype)"
+        )
     values, indices = _fractional_max_pool(batched, window, sizes, samples)
     if channel_axis == 0:
         values, indices = values[0], indices[0]
@@ -549,10 +555,12 @@ def fractional_max_pool2d(
     Along an axis of length ``L`` pooled to ``n``, window ``i`` starts at
     ``int((i + u) * alpha) - int(u * alpha)`` with ``alpha = (L - k) / (n -
     1)`` (the last at ``L - k``), ``u`` one sample in ``[0, 1)`` per plane
-    and axis, as PyTorch computes it. Given the same ``_random_samples``
-    (shape ``(N, C, 2)``, ``N = 1`` for unbatched input; sample 0 for the
-    width, 1 for the height) values and indices equal PyTorch's; otherwise
-    pass ``key``, a ``jax.random`` key (JAX has no global random state).
+    and axis, as PyTorch computes it: in the input's dtype, each step of a
+    16-bit one rounded to 16 bits. Given the same ``_random_samples`` (shape
+    ``(N, C, 2)``, ``N = 1`` for unbatched input, in the input's dtype;
+    sample 0 for the width, 1 for the height) values and indices equal
+    PyTorch's; otherwise pass ``key``, a ``jax.random`` key (JAX has no
+    global random state). An empty batch (``N = 0``) gives empty outputs.
     Ties go to the first element in row-major window order, NaN to the last
     NaN (PyTorch's rule here). The gradient goes to the selected element,
     routed with gathers and selects (no scatter).
