@@ -269,9 +269,11 @@ def _indices_fit(name, d, indices, size, default) -> None:
         raise ValueError(
             f"{name}: indices up to {largest} do not fit the default output size {size} "
             f"({plane} elements per plane), computed from kernel_size, stride and padding "
-            "as (L - 1) * stride - 2 * padding + kernel_size: the pooled input was larger "
-            "(odd-sized, or pooled with ceil_mode=True). Pass output_size=, the spatial size "
-            f"of the input that max_pool{d}d pooled (e.g. output_size=x.shape[-{d}:])"
+            "as (L - 1) * stride - 2 * padding + kernel_size: the input that max_pool"
+            f"{d}d pooled was larger (odd-sized, or pooled with ceil_mode=True), or pooled "
+            "with another kernel_size, stride or padding. Pass output_size=, the spatial size "
+            f"of that input (e.g. output_size=x.shape[-{d}:]), and that max_pool{d}d's "
+            "kernel_size, stride and padding"
         )
     raise ValueError(
         f"{name}: indices up to {largest} do not fit output_size={size} ({plane} elements "

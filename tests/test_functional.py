@@ -421,7 +421,7 @@ def test_unpool_of_an_odd_sized_input_names_output_size():
     with pytest.raises(
         ValueError,
         match=r"max_unpool1d: indices up to 5 do not fit the default output size \(5,\).*"
-        r"Pass output_size=, the spatial size of the input that max_pool1d pooled",
+        r"Pass output_size=, the spatial size of that input",
     ) as error:
         F.max_unpool1d(values, indices, 3, 2, 1)
     _raised_once(error)
@@ -451,6 +451,19 @@ def test_unpool_with_another_pools_settings_names_the_fix():
     ) as error:
         F.max_unpool2d(values, indices, 2, output_size=(7, 7))
     _raised_once(error)
+    # Indices of a 2/1 pool of length 5 (1, 2, 3, 4), unpooled as 2/2 at the
+    # default size 8: windows 0-1, 2-3, 4-5, 6-7 hold 1 and 2, not 3 and 4.
+    x = jnp.array([[0.0, 1.0, 2.0, 3.0, 4.0]])
+    values, indices = F.max_pool1d(x, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, [[1, 2, 3, 4]])
+    with pytest.raises(
+        ValueError,
+        match=r"indices has 2 of 4 entries outside their windows, the first 3 at position "
+        r"\(0, 2\).*pooling arguments \(window, stride, padding, dilation\) match the max pool",
+    ) as error:
+        F.max_unpool1d(values, indices, 2, 2)
+    _raised_once(error)
+    values, indices = F.max_pool2d(jnp.zeros((1, 4, 4)), 2, return_indices=True)
     with pytest.raises(ValueError, match=r"indices has shape \(1, 2, 1\) but input has shape"):
         F.max_unpool2d(values, indices[:, :, :1], 2)
 
