@@ -3,7 +3,8 @@
 Along a spatial axis of length ``L`` pooled to ``n`` outputs by windows of
 ``k``, window ``i`` starts at PyTorch's ``int((i + u) * alpha) - int(u *
 alpha)`` with ``alpha = (L - k) / (n - 1)`` computed in the input's float
-type and the last window at ``L - k``; ``u`` is one sample in ``[0, 1)`` per
+type (each step rounded to it, as PyTorch's 16-bit arithmetic rounds) and the
+last window at ``L - k``; ``u`` is one sample in ``[0, 1)`` per
 plane and axis. The starts depend on the samples, which are runtime values,
 so the windows are read with gathers; the backward routes each cotangent to
 its switch with gathers, compares and selects (each input position lies in at
@@ -24,16 +25,28 @@ __all__ = ["fractional_max_pool"]
 
 
 def window_starts(samples: jax.Array, length: int, size: int, window: int) -> jax.Array:
-    """PyTorch's ``generate_intervals``: ``(..., size)`` int32 starts from
-    ``(...)`` samples, in the samples' float type."""
-    dtype = samples.dtype
+    """PyTorch's ``generate_intervals<scalar_t>``: ``(..., size)`` int32
+    starts from ``(...)`` samples, computed in the samples' float type as
+    PyTorch computes them in the input's: for 16-bit floats each operation's
+    result is rounded to 16 bits (c10's ``Half`` and ``BFloat16`` operators
+    compute in float32 and round), so the grid is the one PyTorch draws."""
+    dtype = np.dtype(samples.dtype)
     last = jnp.full((*samples.shape, 1), length - window, jnp.int32)
     if size == 1:
         return last
-    alpha = np.asarray(length - window, dtype) / np.asarray(size - 1, dtype)
-    index = jnp.arange(size - 1, dtype=dtype)
-    starts = ((index + samples[..., None]) * alpha).astype(jnp.int32)
-    starts = starts - (samples * alpha).astype(jnp.int32)[..., None]
+    compute = np.dtype(jnp.promote_types(dtype, np.float32))
+    info = jnp.finfo(dtype)
+
+    def rounded(value):
+        # An explicit rounding op, which XLA keeps (a cast pair it may fold away).
+        return value if dtype == compute else lax.reduce_precision(value, info.nexp, info.nmant)
+
+    alpha = np.asarray(np.asarray(length - window, dtype) / np.asarray(size - 1, dtype), compute)
+    # The window index as the dtype holds it (c10 converts it before adding).
+    index = np.arange(size - 1).astype(dtype).astype(compute).reshape((1,) * samples.ndim + (-1,))
+    sample = samples.astype(compute)
+    starts = rounded(rounded(index + sample[..., None]) * alpha).astype(jnp.int32)
+    starts = starts - rounded(sample * alpha).astype(jnp.int32)[..., None]
     return jnp.concatenate([starts, last], axis=-1)
 
 
@@ -95,7 +108,6 @@ def _forward(x, samples, windows, sizes):
     """Values, per-axis starts and per-axis offsets; the last spatial axis
     pooled first."""
     d = len(windows)
-    dtype = jnp.promote_types(x.dtype, jnp.float32)
     starts, offsets = [None] * d, [None] * d
     values = x
     for k in reversed(range(d)):
@@ -103,7 +115,7 @@ def _forward(x, samples, windows, sizes):
         # PyTorch: the last spatial axis takes sample 0 in 2-D (W, then H) and
         # sample k in 3-D (T, H, W).
         sample = samples[..., d - 1 - k] if d == 2 else samples[..., k]
-        starts[k] = window_starts(sample.astype(dtype), x.shape[axis], sizes[k], windows[k])
+        starts[k] = window_starts(sample, x.shape[axis], sizes[k], windows[k])
         values, offsets[k] = _pool_axis(values, starts[k], windows[k], axis)
     return values, tuple(starts), tuple(offsets)
 
@@ -154,10 +166,14 @@ def _indices(starts, offsets, spatial_shape, output_shape, batch_shape):
 # Jitted, so that an eager call compiles once per geometry; inside jit it inlines.
 @functools.partial(jax.jit, static_argnums=(1, 2))
 def fractional_max_pool(x, windows, sizes, samples):
-    """``x``: ``(N, C, *spatial)``; samples ``(N, C, d)``. Returns values and
-    PyTorch's indices (int32; int64 under ``jax_enable_x64``)."""
+    """``x``: ``(N, C, *spatial)``; samples ``(N, C, d)`` in ``x``'s dtype.
+    Returns values and PyTorch's indices (int32; int64 under
+    ``jax_enable_x64``); empty ones where ``N`` or ``C`` is 0."""
+    dtype = jax.dtypes.canonicalize_dtype(np.int64)
+    if x.size == 0:
+        shape = (*x.shape[:2], *sizes)
+        return jnp.zeros(shape, x.dtype), jnp.zeros(shape, dtype)
     values, starts, offsets = _pool(x, samples, tuple(windows), tuple(sizes))
     starts = jax.lax.stop_gradient(starts)
     index = _indices(starts, offsets, x.shape[2:], tuple(sizes), x.shape[:2])
-    dtype = jax.dtypes.canonicalize_dtype(np.int64)
     return values, index.astype(dtype)

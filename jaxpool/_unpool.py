@@ -508,7 +508,7 @@ def indices_to_switches(
         "their windows",
         "each index must name an element of its own window (row-major within the unpadded "
         "spatial plane), or be -1 where the window reaches into padding; check that the "
-        "pooling arguments are those of the max pool that made the indices",
+        "pooling arguments (window, stride, padding, dilation) match the max pool that made them",
     )
     switches = jnp.where(indices < 0, fallback, switches)
     return switches.astype(geometry.switch_dtype)

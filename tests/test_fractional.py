@@ -26,20 +26,20 @@ CASES = [
 ]
 
 
-def _starts(sample, length, size, window):
-    """PyTorch's generate_intervals, in float32."""
-    sample = np.float32(sample)
-    alpha = np.float32(length - window) / np.float32(max(size - 1, 1))
-    starts = [
-        int(np.float32(np.float32(i) + sample) * alpha) - int(sample * alpha)
-        for i in range(size - 1)
-    ]
+def _starts(sample, length, size, window, dtype=np.float32):
+    """PyTorch's generate_intervals<scalar_t>, in NumPy scalars of the
+    input's dtype: each operation rounds to it, as c10's 16-bit types do."""
+    scalar = np.dtype(dtype).type
+    sample = scalar(sample)
+    alpha = scalar(length - window) / scalar(max(size - 1, 1))
+    starts = [int((scalar(i) + sample) * alpha) - int(sample * alpha) for i in range(size - 1)]
     return [*starts, length - window]
 
 
 def brute_force_fractional(x, window, sizes, samples, cotangent):
     """Values, indices and gradient, one window at a time: the window's
     elements in row-major order, a later one winning if larger or NaN."""
+    dtype = np.asarray(x).dtype
     x = np.asarray(x, np.float64)
     d = len(window)
     spatial = x.shape[-d:]
@@ -50,7 +50,9 @@ def brute_force_fractional(x, window, sizes, samples, cotangent):
         sample = samples[plane]
         # Sample 0 is the width in 2-D; samples 0, 1, 2 are T, H, W in 3-D.
         order = [1, 0] if d == 2 else [0, 1, 2]
-        starts = [_starts(sample[order[k]], spatial[k], sizes[k], window[k]) for k in range(d)]
+        starts = [
+            _starts(sample[order[k]], spatial[k], sizes[k], window[k], dtype) for k in range(d)
+        ]
         for out in itertools.product(*(range(n) for n in sizes)):
             best = None
             for offset in itertools.product(*(range(w) for w in window)):
@@ -178,3 +180,42 @@ def test_output_ratio_key_vmap_and_no_scatter():
 def test_errors(kwargs, error, pattern):
     with pytest.raises(error, match=pattern):
         F.fractional_max_pool2d(jnp.zeros((1, 2, 8, 8)), 2, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_16_bit_windows_are_computed_in_16_bits(dtype):
+    # L = 37 pooled to 11 by 3: alpha = 34 / 10 = 3.4, which bfloat16 holds
+    # as 3.40625 and float16 as 3.400390625; the rounded steps move starts.
+    shape, window, sizes = (2, 4, 37, 37), (3, 3), (11, 11)
+    x = example_inputs(shape, seed=3).astype(dtype)
+    samples = jnp.asarray(np.random.default_rng(1).uniform(size=(2, 4, 2)), dtype)
+    values, indices = F.fractional_max_pool2d(x, 3, sizes, None, True, samples)
+    # The reference pools the rounded values (ties among them go to the first).
+    cotangent = np.zeros((*shape[:2], *sizes))
+    expected = brute_force_fractional(
+        np.asarray(x).astype(dtype), window, sizes, np.asarray(samples), cotangent
+    )
+    np.testing.assert_array_equal(np.asarray(values, np.float64), expected[0])
+    np.testing.assert_array_equal(indices, expected[1])
+    # The float32 grid would put some windows elsewhere: the test tells them apart.
+    wide = [_starts(float(s), 37, 11, 3) for s in np.asarray(samples, np.float32).ravel()]
+    narrow = [_starts(s, 37, 11, 3, dtype) for s in np.asarray(samples).ravel()]
+    assert wide != narrow
+
+
+def test_empty_batch_gives_empty_outputs():
+    for d, shape in [(2, (0, 3, 6, 6)), (3, (0, 1, 4, 5, 4)), (2, (0, 6, 6))]:
+        x = jnp.zeros(shape)
+        samples = np.zeros((shape[0] if len(shape) == d + 2 else 1, shape[-d - 1], d), np.float32)
+        values, indices = POOL[d](x, 2, 2, None, True, samples)
+        assert values.shape == indices.shape == (*shape[:-d], *(2,) * d)
+        assert values.dtype == x.dtype
+        gradient = jax.grad(lambda x, d=d, s=samples: POOL[d](x, 2, 2, _random_samples=s).sum())(x)
+        assert gradient.shape == shape
+
+
+def test_samples_of_another_dtype_are_refused():
+    with pytest.raises(TypeError, match=r"_random_samples must have the input's dtype bfloat16"):
+        F.fractional_max_pool2d(
+            jnp.zeros((1, 2, 8, 8), jnp.bfloat16), 2, 4, _random_samples=np.zeros((1, 2, 2))
+        )

@@ -147,15 +147,76 @@ def test_against_pytorch():
             np.testing.assert_allclose(gradient, torch_x.grad.numpy(), rtol=1e-6, atol=1e-6)
 
 
-def test_defaults_and_padding_pytorch_refuses():
+def test_defaults_and_pytorchs_argument_forms():
     x = jnp.arange(16.0).reshape(1, 1, 4, 4)
-    # stride defaults to the kernel size.
-    np.testing.assert_array_equal(F.max_pool2d(x, 2), [[[[5.0, 7.0], [13.0, 15.0]]]])
-    # Padding 2 with a kernel of 2 (PyTorch refuses it): corner windows lie
-    # wholly in padding, output -inf and index -1.
-    values, indices = jax.jit(lambda x: F.max_pool2d(x, 2, padding=2, return_indices=True))(x)
-    assert values[0, 0, 0, 0] == -np.inf and indices[0, 0, 0, 0] == -1
-    assert values[0, 0, 1, 1] == 5.0 and indices[0, 0, 1, 1] == 5
+    # stride defaults to the kernel size, and so do () and [] (PyTorch's C++ forms).
+    for stride in (None, (), []):
+        np.testing.assert_array_equal(F.max_pool2d(x, 2, stride), [[[[5.0, 7.0], [13.0, 15.0]]]])
+        np.testing.assert_array_equal(F.avg_pool2d(x, 2, stride), [[[[2.5, 4.5], [10.5, 12.5]]]])
+    # A one-element sequence stands for every axis, as PyTorch's kernels take it.
+    np.testing.assert_array_equal(F.max_pool2d(x, (2,), (1,), (1,), (1,)), F.max_pool2d(x, 2, 1, 1))
+    np.testing.assert_array_equal(F.avg_pool2d(x, (3,), 1, (1,)), F.avg_pool2d(x, 3, 1, 1))
+    np.testing.assert_array_equal(F.max_pool3d(x, [1], [1]), x)
+
+
+def test_padding_over_half_the_kernel_is_refused_as_pytorch_does():
+    x = jnp.zeros((1, 1, 8, 8))
+    for pool in (F.max_pool2d, F.avg_pool2d):
+        with pytest.raises(
+            ValueError,
+            match=r"padding=2 is more than half of kernel_size=\(2, 2\) \(at most \(1, 1\)\), "
+            r"which PyTorch refuses.*core jaxpool function",
+        ):
+            pool(x, 2, padding=2)
+    # Half the kernel is allowed: a 3-wide window with padding 1.
+    assert F.max_pool2d(x, 3, 1, 1).shape == (1, 1, 8, 8)
+
+
+def test_only_the_batch_axis_may_be_empty():
+    assert F.max_pool1d(jnp.zeros((0, 2, 6)), 2).shape == (0, 2, 3)
+    assert F.avg_pool2d(jnp.zeros((0, 2, 4, 4)), 2).shape == (0, 2, 2, 2)
+    for shape in [(0, 6), (2, 0, 6), (2, 3, 0)]:
+        with pytest.raises(ValueError, match=r"has nothing to pool .* only the batch axis N"):
+            F.max_pool1d(jnp.zeros(shape), 1)
+    # Adaptive max pooling, as PyTorch's, lets the first axis be empty either way.
+    assert F.adaptive_max_pool1d(jnp.zeros((0, 6)), 2).shape == (0, 2)
+    with pytest.raises(ValueError, match="only the first axis"):
+        F.adaptive_max_pool1d(jnp.zeros((2, 0, 6)), 2)
+
+
+def test_adaptive_output_size_zero_is_empty():
+    x = jnp.ones((2, 3, 5, 4))
+    values, indices = F.adaptive_max_pool2d(x, (0, 2), return_indices=True)
+    assert values.shape == indices.shape == (2, 3, 0, 2)
+    assert F.adaptive_avg_pool2d(x, 0).shape == (2, 3, 0, 0)
+    with pytest.raises(ValueError, match=r"output_size entries must be at least 0; got .*-1"):
+        F.adaptive_avg_pool1d(jnp.ones((2, 5)), -1)
+    with pytest.raises(TypeError, match=r"output_size must be an int, None .* or 2 of them"):
+        F.adaptive_max_pool2d(x, ())
+
+
+def test_several_nan_in_a_max_pool_window_select_the_first():
+    # Worked by hand: NaN at positions 0 and 2 of the one window; jaxpool's
+    # rule 2 selects the first (PyTorch's CPU kernel the last, index 2), and
+    # the gradient follows it.
+    x = jnp.array([[[np.nan, 1.0, np.nan, 2.0]]])
+    values, indices = F.max_pool1d(x, 4, return_indices=True)
+    assert np.isnan(values[0, 0, 0]) and indices[0, 0, 0] == 0
+    _, vjp = jax.vjp(lambda x: F.max_pool1d(x, 4), x)
+    np.testing.assert_array_equal(vjp(jnp.ones((1, 1, 1)))[0], [[[1.0, 0.0, 0.0, 0.0]]])
+
+
+def test_integer_average_truncates_as_pytorch():
+    # Worked by hand: window sums -7 and 6; -7 / 2 = -3.5 -> -3, 6 / 2 = 3;
+    # with divisor_override=-4: -7 / -4 = 1.75 -> 1, 6 / -4 = -1.5 -> -1.
+    x = jnp.array([[[-7, 0], [5, 1]]], jnp.int32)
+    np.testing.assert_array_equal(F.avg_pool2d(x, (1, 2)), [[[-3], [3]]])
+    np.testing.assert_array_equal(F.avg_pool2d(x, (1, 2), divisor_override=-4), [[[1], [-1]]])
+    assert F.avg_pool2d(x, (1, 2)).dtype == jnp.int32
+    np.testing.assert_array_equal(F.avg_pool1d(jnp.array([[-7, 0]], jnp.int8), 2), [[-3]])
+    # Floats take a negative divisor too: (1 + 2) / -2.
+    y = jnp.array([[[1.0, 2.0]]])
+    np.testing.assert_array_equal(F.avg_pool2d(y, (1, 2), divisor_override=-2), [[[-1.5]]])
 
 
 def test_errors():
@@ -165,15 +226,20 @@ def test_errors():
         r"\(C, H, W\), so 4 or 3 axes; got shape \(4, 4\)",
     ):
         F.max_pool2d(jnp.zeros((4, 4)), 2)
-    with pytest.raises(TypeError, match="kernel_size must be an int or 2 ints"):
+    with pytest.raises(
+        TypeError,
+        match=r"kernel_size must be an int or a sequence of 1 or 2 ints \(one per axis H, W\); "
+        r"got kernel_size=\(2, 2, 2\)",
+    ):
         F.max_pool2d(jnp.zeros((1, 4, 4)), (2, 2, 2))
-    with pytest.raises(ValueError, match="padding entries must be at least 0"):
+    with pytest.raises(TypeError, match=r"got kernel_size=\(\)"):
+        F.max_pool2d(jnp.zeros((1, 4, 4)), ())
+    with pytest.raises(
+        TypeError, match=r"padding must be an int or a sequence .* got padding=\(\)"
+    ):
+        F.avg_pool2d(jnp.zeros((1, 4, 4)), 2, 1, ())
+    with pytest.raises(ValueError, match="padding entries must be at least 0; got padding=-1"):
         F.max_pool1d(jnp.zeros((1, 4)), 2, padding=-1)
-    values, indices = F.max_pool2d(jnp.zeros((1, 4, 4)), 2, return_indices=True)
-    with pytest.raises(ValueError, match="input_shape does not match"):
-        F.max_unpool2d(values, indices, 2, output_size=(7, 7))
-    with pytest.raises(ValueError, match="output_shape entries must be positive"):
-        F.adaptive_max_pool2d(jnp.zeros((1, 4, 4)), 0)
 
 
 def test_channels_last_data_is_told_the_layout():
@@ -338,3 +404,84 @@ def test_signatures_are_pytorchs_where_pytorch_exposes_them():
         names = ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"]
         names += ["divisor_override"] if d > 1 else []
         assert list(inspect.signature(AVG[d]).parameters) == names
+
+
+def _raised_once(error):
+    """The error was raised as it is, not chained through another."""
+    assert error.value.__cause__ is None and error.value.__context__ is None
+
+
+def test_unpool_of_an_odd_sized_input_names_output_size():
+    # Length 6, kernel 3, stride 2, padding 1: windows start at -1, 1, 3; the
+    # last covers 3..5 and selects the 9 at index 5. The default output size
+    # (3 - 1) * 2 - 2 + 3 = 5 has no index 5.
+    x = jnp.array([[[0.0, 1.0, 2.0, 3.0, 4.0, 9.0]]])
+    values, indices = F.max_pool1d(x, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, [[[1, 3, 5]]])
+    with pytest.raises(
+        ValueError,
+        match=r"max_unpool1d: indices up to 5 do not fit the default output size \(5,\).*"
+        r"Pass output_size=, the spatial size of that input",
+    ) as error:
+        F.max_unpool1d(values, indices, 3, 2, 1)
+    _raised_once(error)
+    restored = F.max_unpool1d(values, indices, 3, 2, 1, output_size=x.shape)
+    np.testing.assert_array_equal(restored, [[[0.0, 1.0, 0.0, 3.0, 0.0, 9.0]]])
+
+
+def test_unpool_infers_ceil_mode_from_the_sizes():
+    # Length 5 by 2 with ceil_mode: windows 0-1, 2-3 and 4 (cut short).
+    x = jnp.array([[[1.0, 3.0, 2.0, 0.0, 7.0]]])
+    values, indices = F.max_pool1d(x, 2, ceil_mode=True, return_indices=True)
+    np.testing.assert_array_equal(indices, [[[1, 2, 4]]])
+    restored = F.max_unpool1d(values, indices, 2, output_size=(5,))
+    np.testing.assert_array_equal(restored, [[[0.0, 3.0, 2.0, 0.0, 7.0]]])
+
+
+def test_unpool_with_another_pools_settings_names_the_fix():
+    values, indices = F.max_pool2d(jnp.zeros((1, 4, 4)), 2, return_indices=True)
+    # A 2x2 output of 2/2 windows comes from sizes 4 and 5 (floor mode: 4 + 2 - 1) and 3
+    # (ceil mode, the second window cut short): PyTorch's range, 4 - 2 < size < 4 + 2.
+    with pytest.raises(
+        ValueError,
+        match=r"max_unpool2d: output_size=\(7, 7\) does not fit the input of spatial shape "
+        r"\(2, 2\): max_pool2d with kernel_size=\(2, 2\), stride=\(2, 2\), padding=\(0, 0\) "
+        r"pools spatial size \(7, 7\) to \(3, 3\) \(or \(4, 4\) with ceil_mode=True\), and pools "
+        r"to \(2, 2\) only sizes in 3..5, 3..5 per axis.*kernel_size, stride and padding",
+    ) as error:
+        F.max_unpool2d(values, indices, 2, output_size=(7, 7))
+    _raised_once(error)
+    # Indices of a 2/1 pool of length 5 (1, 2, 3, 4), unpooled as 2/2 at the
+    # default size 8: windows 0-1, 2-3, 4-5, 6-7 hold 1 and 2, not 3 and 4.
+    x = jnp.array([[0.0, 1.0, 2.0, 3.0, 4.0]])
+    values, indices = F.max_pool1d(x, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, [[1, 2, 3, 4]])
+    with pytest.raises(
+        ValueError,
+        match=r"indices has 2 of 4 entries outside their windows, the first 3 at position "
+        r"\(0, 2\).*pooling arguments \(window, stride, padding, dilation\) match the max pool",
+    ) as error:
+        F.max_unpool1d(values, indices, 2, 2)
+    _raised_once(error)
+    values, indices = F.max_pool2d(jnp.zeros((1, 4, 4)), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r"indices has shape \(1, 2, 1\) but input has shape"):
+        F.max_unpool2d(values, indices[:, :, :1], 2)
+
+
+def test_unpool_gradient_is_pytorchs_at_shared_indices():
+    # Worked by hand: length 3, kernel 2, stride 1: both windows select the
+    # 5 at index 1. Both values land there (one is kept); PyTorch's gradient
+    # gives each value the cotangent at its index, 10, as a gather does.
+    x = jnp.array([[[1.0, 5.0, 2.0]]])
+    values, indices = F.max_pool1d(x, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(indices, [[[1, 1]]])
+
+    def unpool(v):
+        return F.max_unpool1d(v, indices, 2, 1, output_size=(3,))
+
+    np.testing.assert_array_equal(unpool(values), [[[0.0, 5.0, 0.0]]])
+    _, vjp = jax.vjp(unpool, values)
+    np.testing.assert_array_equal(vjp(jnp.array([[[1.0, 10.0, 100.0]]]))[0], [[[10.0, 10.0]]])
+    # Forward mode, whose transpose that is: both tangents land on index 1.
+    tangent = jax.jvp(unpool, (values,), (jnp.array([[[1.0, 2.0]]]),))[1]
+    np.testing.assert_array_equal(tangent, [[[0.0, 3.0, 0.0]]])
