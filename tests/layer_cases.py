@@ -73,3 +73,107 @@ def assert_import_names_the_extra(monkeypatch, module, frameworks, extra):
     monkeypatch.delitem(sys.modules, module, raising=False)
     with pytest.raises(ImportError, match=rf'pip install "jaxpool\[{extra}\]"'):
         importlib.import_module(module)
+
+
+def arange_input(shape, dtype="float32"):
+    """``jnp.arange`` of ``prod(shape)`` elements in ``shape``: the input of
+    most of the frameworks' own pooling tests."""
+    return jnp.arange(np.prod(shape), dtype=dtype).reshape(shape)
+
+
+def values_and_gradient(pool, loss=jnp.sum):
+    """A function of ``x``: ``pool(x)`` and the gradient of ``loss(pool(x))``."""
+
+    def run(x):
+        values, vjp = jax.vjp(pool, x)
+        return values, vjp(jax.grad(loss)(values))[0]
+
+    return run
+
+
+def assert_framework_case(variant, layer, reference, x, answer, *, gradient=None, loss=jnp.sum):
+    """One case of a framework's own pooling test: ``layer``, run through
+    ``variant`` (with or without jit), gives on ``x`` the values, shape and
+    dtype of ``reference`` (the framework's own pooling, jitted) bit for bit,
+    and the ``answer`` the framework's test gives by hand; with ``gradient``,
+    the gradient of ``loss(layer(x))`` equals the framework's bit for bit and
+    that hand-given gradient."""
+    if gradient is None:
+        values, expected = variant(layer)(x), jax.jit(reference)(x)
+    else:
+        values, grad = variant(values_and_gradient(layer, loss))(x)
+        expected, expected_grad = jax.jit(values_and_gradient(reference, loss))(x)
+        assert grad.dtype == expected_grad.dtype == x.dtype
+        np.testing.assert_array_equal(grad, expected_grad)
+        assert np.shape(gradient) == grad.shape
+        np.testing.assert_array_equal(grad, gradient)
+    assert (values.shape, values.dtype) == (expected.shape, expected.dtype)
+    np.testing.assert_array_equal(values, expected)
+    assert np.shape(answer) == values.shape
+    np.testing.assert_array_equal(values, answer)
+
+
+def assert_values_and_gradient(pool, x, values, gradient):
+    """``pool(x)`` (jitted) is ``values`` and the gradient of its sum
+    ``gradient``."""
+    result, grad = jax.jit(values_and_gradient(pool))(x)
+    np.testing.assert_array_equal(result, values)
+    np.testing.assert_array_equal(grad, gradient)
+
+
+def assert_differences_from_framework(pools, *, min_pool=False):
+    """The differences that docs/layers.md lists between jaxpool's layers and
+    their framework's own pooling, and the rules they share, on 1-D signals.
+
+    ``pools(kind, window, stride, padding)`` returns ``(ours, theirs)``:
+    jaxpool's layer and the framework's own pooling of ``kind`` (``"max"``,
+    ``"avg"`` or ``"min"``) with these settings (``padding`` ``"VALID"`` or
+    ``"SAME"``), each a function of a 1-D array that returns one.
+    """
+    nan, inf = float("nan"), float("inf")
+    # Ties: to the first maximum in both ([1, 3, 3], [3, 3, 3], [3, 3, 0]).
+    x = jnp.array([1.0, 3.0, 3.0, 3.0, 0.0])
+    for pool in pools("max", 3, 1, "VALID"):
+        assert_values_and_gradient(pool, x, [3.0, 3.0, 3.0], [0.0, 2.0, 1.0, 0.0, 0.0])
+    # NaN: the same values; jaxpool's gradient goes to the window's first
+    # NaN, the framework's (XLA's select-and-scatter) to the 1 of [NaN, 1].
+    ours, theirs = pools("max", 2, 2, "VALID")
+    x = jnp.array([nan, 1.0, 3.0, nan])
+    assert_values_and_gradient(ours, x, [nan, nan], [1.0, 0.0, 0.0, 1.0])
+    assert_values_and_gradient(theirs, x, [nan, nan], [0.0, 1.0, 0.0, 1.0])
+    # -inf beside the padding, windows [pad, -inf, -inf], [-inf, -inf, 5],
+    # [-inf, 5, pad]: jaxpool never selects the padding while the window
+    # holds an input element; the framework's first window selects it, and
+    # its gradient is lost. Min pooling likewise, with +inf.
+    cases = [("max", 1.0)] + [("min", -1.0)] * min_pool
+    for kind, sign in cases:
+        ours, theirs = pools(kind, 3, 1, "SAME")
+        x = sign * jnp.array([-inf, -inf, 5.0])
+        values = sign * jnp.array([-inf, 5.0, 5.0])
+        assert_values_and_gradient(ours, x, values, [1.0, 0.0, 2.0])
+        assert_values_and_gradient(theirs, x, values, [0.0, 0.0, 2.0])
+    # Averages: int8 sums wrap in the framework (100 + 100 = -56), not here;
+    # 16-bit floats are summed in float32 here (2051 / 4 = 512.75, rounded to
+    # 513), in float16 there (2048 + 1 = 2048).
+    averages = [
+        (2, jnp.array([100, 100, 120, 120], jnp.int8), [100.0, 120.0], [-28.0, -8.0], jnp.float32),
+        (4, jnp.array([2048.0, 1.0, 1.0, 1.0], jnp.float16), [513.0], [512.0], jnp.float16),
+    ]
+    for window, x, our_answer, their_answer, dtype in averages:
+        ours, theirs = (jax.jit(pool)(x) for pool in pools("avg", window, window, "VALID"))
+        assert ours.dtype == theirs.dtype == dtype
+        np.testing.assert_array_equal(ours, our_answer)
+        np.testing.assert_array_equal(theirs, their_answer)
+    # Bool inputs, which the framework's average refuses, count as 0 and 1.
+    ours, theirs = pools("avg", 2, 2, "VALID")
+    np.testing.assert_array_equal(ours(jnp.array([True, False])), [0.5])
+    with pytest.raises(TypeError):
+        theirs(jnp.array([True, False]))
+    # A window longer than the input: the framework returns no windows,
+    # jaxpool refuses.
+    x = jnp.arange(6.0)
+    for kind in ("max", "avg"):
+        ours, theirs = pools(kind, 7, 1, "VALID")
+        assert jax.eval_shape(theirs, x).shape == (0,)
+        with pytest.raises(ValueError, match="the output would be empty"):
+            jax.eval_shape(ours, x)
