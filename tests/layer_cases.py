@@ -117,9 +117,10 @@ def assert_framework_case(
 
 
 def assert_values_and_gradient(pool, x, values, gradient):
-    """``pool(x)`` (jitted) is ``values`` and the gradient of its sum
-    ``gradient``."""
-    result, grad = jax.jit(values_and_gradient(pool))(x)
+    """``pool(x)`` is ``values`` and the gradient of its sum ``gradient``,
+    eagerly: the layers of the frameworks then share jaxpool's compiled
+    operations, where jit would compile each anew."""
+    result, grad = values_and_gradient(pool)(x)
     np.testing.assert_array_equal(result, values)
     np.testing.assert_array_equal(grad, gradient)
 
@@ -134,16 +135,14 @@ def assert_differences_from_framework(pools, *, min_pool=False):
     ``"SAME"``), each a function of a 1-D array that returns one.
     """
     nan, inf = float("nan"), float("inf")
-    # Ties: to the first maximum in both ([1, 3, 3], [3, 3, 3], [3, 3, 0]).
-    x = jnp.array([1.0, 3.0, 3.0, 3.0, 0.0])
-    for pool in pools("max", 3, 1, "VALID"):
-        assert_values_and_gradient(pool, x, [3.0, 3.0, 3.0], [0.0, 2.0, 1.0, 0.0, 0.0])
-    # NaN: the same values; jaxpool's gradient goes to the window's first
-    # NaN, the framework's (XLA's select-and-scatter) to the 1 of [NaN, 1].
+    # Windows [3, 3], [NaN, 1], [3, NaN]. Ties: to the first maximum in
+    # both. NaN: the same values; jaxpool's gradient goes to the window's
+    # first NaN, the framework's (XLA's select-and-scatter) to the 1 of
+    # [NaN, 1].
     ours, theirs = pools("max", 2, 2, "VALID")
-    x = jnp.array([nan, 1.0, 3.0, nan])
-    assert_values_and_gradient(ours, x, [nan, nan], [1.0, 0.0, 0.0, 1.0])
-    assert_values_and_gradient(theirs, x, [nan, nan], [0.0, 1.0, 0.0, 1.0])
+    x = jnp.array([3.0, 3.0, nan, 1.0, 3.0, nan])
+    assert_values_and_gradient(ours, x, [3.0, nan, nan], [1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
+    assert_values_and_gradient(theirs, x, [3.0, nan, nan], [1.0, 0.0, 0.0, 1.0, 0.0, 1.0])
     # -inf beside the padding, windows [pad, -inf, -inf], [-inf, -inf, 5],
     # [-inf, 5, pad]: jaxpool never selects the padding while the window
     # holds an input element; the framework's first window selects it, and
@@ -163,7 +162,7 @@ def assert_differences_from_framework(pools, *, min_pool=False):
         (4, jnp.array([2048.0, 1.0, 1.0, 1.0], jnp.float16), [513.0], [512.0], jnp.float16),
     ]
     for window, x, our_answer, their_answer, dtype in averages:
-        ours, theirs = (jax.jit(pool)(x) for pool in pools("avg", window, window, "VALID"))
+        ours, theirs = (pool(x) for pool in pools("avg", window, window, "VALID"))
         assert ours.dtype == theirs.dtype == dtype
         np.testing.assert_array_equal(ours, our_answer)
         np.testing.assert_array_equal(theirs, their_answer)
