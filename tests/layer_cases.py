@@ -3,6 +3,7 @@ that a layer pools and differentiates as its framework's own pooling."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
@@ -179,3 +180,116 @@ def assert_differences_from_framework(pools, *, min_pool=False):
         assert jax.eval_shape(theirs, x).shape == (0,)
         with pytest.raises(ValueError, match="the output would be empty"):
             jax.eval_shape(ours, x)
+
+
+# Cases from Flax's own pooling tests, PoolTest in flax tests/linen/linen_test.py
+# (flax.nnx's pooling is flax.linen's): (name, kind, keyword arguments, input,
+# hand-given answer, hand-given gradient of the sum or None). Its
+# test_pool_custom_reduce has no counterpart: jaxpool has no pooling with a
+# reduction of one's own.
+_AVG_POOL_GRADIENT = np.array([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]])
+FLAX_POOL_TEST_CASES = [
+    *(
+        (
+            f"avg_pool{suffix}_count_include_pad_{count_include_pad}",
+            "avg",
+            dict(window_shape=(2, 2), count_include_pad=count_include_pad),
+            np.full((*shape, 1), 2.0, np.float32),
+            np.full((*shape[:-2], 2, 2, 1), 2.0),
+            _AVG_POOL_GRADIENT.reshape((*shape, 1)),
+        )
+        for suffix, shape in (("", (1, 3, 3)), ("_no_batch", (3, 3)))
+        for count_include_pad in (True, False)
+    ),
+    (
+        "max_pool",
+        "max",
+        dict(window_shape=(2, 2)),
+        np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1),
+        np.array([[4.0, 5.0], [7.0, 8.0]]).reshape(1, 2, 2, 1),
+        np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]).reshape(1, 3, 3, 1),
+    ),
+    *(
+        (
+            f"avg_pool_padding_same_count_include_pad_{count_include_pad}",
+            "avg",
+            dict(window_shape=(2, 2), padding="SAME", count_include_pad=count_include_pad),
+            np.array([1.0, 2.0, 3.0, 4.0], np.float32).reshape(1, 2, 2, 1),
+            np.array(answer).reshape(1, 2, 2, 1),
+            None,
+        )
+        for count_include_pad, answer in (
+            (True, [10.0 / 4, 6.0 / 4, 7.0 / 4, 4.0 / 4]),
+            (False, [10.0 / 4, 6.0 / 2, 7.0 / 2, 4.0 / 1]),
+        )
+    ),
+    # The two shape tests: zeros in, zeros of that shape out.
+    (
+        "pooling_variable_batch_dims",
+        "max",
+        dict(window_shape=(2, 2), strides=(2, 2)),
+        np.zeros((1, 8, 32, 32, 3), np.float32),
+        np.zeros((1, 8, 16, 16, 3)),
+        None,
+    ),
+    (
+        "pooling_no_batch_dims",
+        "max",
+        dict(window_shape=(2, 2), strides=(2, 2)),
+        np.zeros((32, 32, 3), np.float32),
+        np.zeros((16, 16, 3)),
+        None,
+    ),
+]
+
+
+def assert_flax_case(variant, layer, pooling, kind, settings, x, answer, gradient):
+    """A case of :data:`FLAX_POOL_TEST_CASES` (``kind``, ``settings``, ``x``,
+    ``answer``, ``gradient``) checked by :func:`assert_framework_case`:
+    ``layer(kind, **settings)`` is jaxpool's Flax layer as a function,
+    ``pooling`` the module of Flax's pooling functions."""
+    reference = functools.partial(getattr(pooling, f"{kind}_pool"), **settings)
+    assert_framework_case(variant, layer(kind, **settings), reference, x, answer, gradient=gradient)
+
+
+def assert_flax_differences(layer, pooling):
+    """:func:`assert_differences_from_framework` for jaxpool's Flax layers,
+    min pooling included, and what Flax's pooling does beyond it, on 1-D
+    signals of one feature: ``layer(kind, *args, **settings)`` is jaxpool's
+    layer of ``kind`` as a function (built when it is called), ``pooling``
+    the module of Flax's pooling functions (``flax.linen.pooling``, or
+    ``flax.nnx``, which has linen's)."""
+
+    def pools(kind, window, stride, padding, **keywords):
+        settings = ((window,), (stride,), padding)
+        reference = getattr(pooling, f"{kind}_pool")
+        return (
+            lambda x: layer(kind, *settings, **keywords)(x[:, None])[:, 0],
+            lambda x: reference(x[:, None], *settings, **keywords)[:, 0],
+        )
+
+    assert_differences_from_framework(pools, min_pool=True)
+    # count_include_pad=False and a window wholly in padding: Flax divides 0
+    # by 0, jaxpool outputs 0.
+    ours, theirs = pools("avg", 2, 2, ((2, 2),), count_include_pad=False)
+    x = jnp.array([3.0, 1.0])
+    np.testing.assert_array_equal(ours(x), [0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(theirs(x), [float("nan"), 2.0, float("nan")])
+    # count_include_pad=False on 16-bit floats: Flax's divisor is float32, and
+    # so is its average; jaxpool's keeps the input's dtype.
+    ours, theirs = pools("avg", 4, 4, "VALID", count_include_pad=False)
+    x = jnp.array([2048.0, 1.0, 1.0, 1.0], jnp.float16)
+    assert (ours(x).dtype, theirs(x).dtype) == (jnp.float16, jnp.float32)
+    np.testing.assert_array_equal(ours(x), [513.0])
+    np.testing.assert_array_equal(theirs(x), [512.0])
+    # Padding Flax passes to lax.reduce_window and jaxpool refuses: negative
+    # (Flax crops the input) and "SAME_LOWER" (the odd padding low).
+    x = jnp.arange(4.0)
+    for padding, expected, message in [
+        (((-1, 0),), [2.0, 3.0], "padding must be non-negative"),
+        ("SAME_LOWER", [0.0, 1.0, 2.0, 3.0], "padding string must be 'VALID' or 'SAME'"),
+    ]:
+        ours, theirs = pools("max", 2, 1, padding)
+        np.testing.assert_array_equal(theirs(x), expected)
+        with pytest.raises(ValueError, match=message):
+            ours(x)
