@@ -4,11 +4,36 @@ and (with PyTorch's windows) ``AdaptiveMaxPool``/``AdaptiveAvgPool``.
 
 Same signatures, the same unbatched channels-first layout ``(channels,
 *spatial)`` and the same ``use_ceil`` rule as Equinox, so swapping
-``eqx.nn.MaxPool2d`` for ``jaxpool.equinox.MaxPool2d`` changes no value and no
-gradient beyond float rounding where windows overlap; the gradient is
-jaxpool's. Two settings Equinox lacks: ``window_dilation`` and
-``return_switches``. Import it by name (``import jaxpool.equinox``);
-``import jaxpool`` does not import Equinox.
+``eqx.nn.MaxPool2d`` for ``jaxpool.equinox.MaxPool2d`` changes no value or
+dtype, and no gradient beyond float rounding where windows overlap, except
+in these places (each checked against Equinox by tests/test_equinox.py, with
+the cases of Equinox's own pooling tests):
+
+* NaN and ``-inf``: the values agree; the gradient goes to a window's
+  first NaN, and never to padding while the window holds an input element,
+  even one of ``-inf``. Equinox's (XLA's select-and-scatter) may give a NaN
+  window's gradient to a number (``[NaN, 1]``: to the 1), and a window of
+  padding and ``-inf`` its gradient to the padding, where it is lost. Ties
+  go to the first maximum in both.
+* Averages: integer sums do not wrap (Equinox's int8 ``[100, 100]``
+  averages to ``-28.0``, here to ``100.0``), and 16-bit floats are summed in
+  float32 and rounded once (Equinox sums in 16 bits: float16 ``[2048, 1, 1,
+  1]`` averages to 512 there, 513 here). Bool inputs, which Equinox's
+  averages refuse, count as 0 and 1.
+* The adaptive layers take PyTorch's windows, which differ from Equinox's
+  wherever the target does not divide the input (see
+  :class:`AdaptiveMaxPool`), and their max's gradient goes to the first of
+  tied maxima, or the first NaN, where Equinox's (``jnp.max``'s) splits it
+  between tied maxima and sends none of it to a NaN (zeros jitted, NaN
+  eagerly).
+* Settings Equinox reads and these layers refuse, with a ``ValueError``:
+  negative padding (Equinox's forward pass crops the input), windows longer
+  than the padded input (Equinox returns an empty array) and padding larger
+  than the window (Equinox raises ``RuntimeError``).
+
+Two settings Equinox lacks: ``window_dilation`` and ``return_switches``.
+Import it by name (``import jaxpool.equinox``); ``import jaxpool`` does not
+import Equinox.
 """
 
 from __future__ import annotations
@@ -165,7 +190,8 @@ class MaxPool(_SlidingWindows):
     ``jax.vmap`` for a batch. The selection rules are those of
     :func:`jaxpool.max_pool`: ties go to the first position in row-major
     window order, NaN wins, padding (``-inf``) is never selected while the
-    window holds a real element, and overlapping windows add their gradients.
+    window holds a real element, and overlapping windows add their gradients
+    (where Equinox's gradient differs: the module docstring).
 
     ``use_ceil`` follows Equinox's rule, not PyTorch's ``ceil_mode``: on an
     axis whose windows do not end exactly at the end of the padded input, the
@@ -288,7 +314,9 @@ class MaxPool3d(_FixedDims):
 
 class AvgPool(_SlidingWindows):
     """Average pooling over ``num_spatial_dims`` axes of an unbatched input,
-    with Equinox's conventions: equal to ``eqx.nn.AvgPool1d/2d/3d``.
+    with Equinox's conventions: equal to ``eqx.nn.AvgPool1d/2d/3d``, but for
+    int8 and int16 sums (which wrap in Equinox and not here) and 16-bit
+    floats (summed in float32 here, in 16 bits in Equinox).
 
     The input is ``(channels, dim_1, ..., dim_N)``; use ``jax.vmap`` for a
     batch. As in Equinox, every window's sum is divided by the full window
@@ -400,7 +428,9 @@ class AdaptiveMaxPool(_TargetShape):
     does, and for global pooling). Equinox also refuses ``n > L``; here it is
     allowed, as in PyTorch. The rules are those of
     :func:`jaxpool.adaptive_max_pool` (ties to the first element in row-major
-    order, NaN wins, overlapping gradients add); use ``jax.vmap`` for a batch.
+    order, NaN wins, overlapping gradients add): where Equinox's windows are
+    these, its gradient splits between tied maxima and sends none to a NaN,
+    where this one goes to the first. Use ``jax.vmap`` for a batch.
 
     Args:
       target_shape: an int (every spatial axis) or one entry per spatial axis;

@@ -3,9 +3,27 @@
 
 Same signatures and the same meaning of every argument as Haiku's, so
 replacing ``hk.max_pool`` by ``jaxpool.haiku.max_pool`` (or ``hk.MaxPool``
-by ``jaxpool.haiku.MaxPool``) changes no value and no gradient beyond float
-rounding where windows overlap; the gradient is jaxpool's. Import it by name
-(``import jaxpool.haiku``); ``import jaxpool`` does not import Haiku.
+by ``jaxpool.haiku.MaxPool``, and the averages likewise) changes no value or
+dtype, and no gradient beyond float rounding where windows overlap, except
+in these places (each checked against Haiku by tests/test_haiku.py, with the
+cases of Haiku's own pool_test.py):
+
+* NaN and ``-inf``: the values agree; the gradient goes to a window's first
+  NaN, and never to ``"SAME"`` padding while the window holds an input
+  element, even one of ``-inf``. Haiku's (XLA's select-and-scatter) may give
+  a NaN window's gradient to a number (``[NaN, 1]``: to the 1), and a window
+  of padding and ``-inf`` its gradient to the padding, where it is lost.
+  Ties go to the first maximum in both.
+* Averages: integer sums do not wrap (Haiku's int8 ``[100, 100]`` averages
+  to ``-28.0``, here to ``100.0``), and 16-bit floats are summed in float32
+  and rounded once (Haiku sums in 16 bits: float16 ``[2048, 1, 1, 1]``
+  averages to 512 there, 513 here). Bool inputs, which Haiku's average
+  refuses, count as 0 and 1.
+* ``"VALID"`` windows longer than the input: Haiku returns an empty array,
+  these raise ``ValueError``.
+
+Import it by name (``import jaxpool.haiku``); ``import jaxpool`` does not
+import Haiku.
 """
 
 from __future__ import annotations
@@ -141,7 +159,8 @@ def avg_pool(
     them, and each window's sum is divided by the number of input elements
     in it: with ``"VALID"`` that is the window size, with ``"SAME"`` the
     padding is not counted (Haiku's ``"SAME"`` divisor, which is
-    ``count_include_pad=False`` in :func:`jaxpool.avg_pool`).
+    ``count_include_pad=False`` in :func:`jaxpool.avg_pool`). Integer and
+    16-bit sums are taken wider than Haiku's (the module docstring).
 
     Args:
       value: floating-point array to pool.

@@ -1,6 +1,33 @@
 """jaxpool's pooling as ``flax.linen`` Modules: max, min, average, adaptive
 and unpooling.
 
+With Flax's arguments (``window_shape``, ``strides``, ``padding`` and
+``count_include_pad``), :class:`MaxPool`, :class:`AvgPool` and
+:class:`MinPool` give what ``flax.linen.max_pool``, ``flax.linen.avg_pool``
+and ``flax.nnx.min_pool`` give, values and dtype bit for bit and gradients
+to float rounding where windows overlap, except in these places (each
+checked against Flax by tests/test_linen.py, with the cases of Flax's own
+``PoolTest``):
+
+* NaN and infinities: the values agree; the gradient goes to a window's
+  first NaN, and never to padding while the window holds an input element,
+  even one of ``-inf`` (``+inf`` for min pooling). Flax's (XLA's
+  select-and-scatter) may give a NaN window's gradient to a number (``[NaN,
+  1]``: to the 1), and a window of padding and ``-inf`` its gradient to the
+  padding, where it is lost. Ties go to the first in both.
+* Averages: integer sums do not wrap (Flax's int8 ``[100, 100]`` averages
+  to ``-28.0``, here to ``100.0``), and 16-bit floats are summed in float32
+  and rounded once (Flax sums in 16 bits: float16 ``[2048, 1, 1, 1]``
+  averages to 512 there, 513 here). With ``count_include_pad=False`` Flax
+  returns float32 for 16-bit inputs (its divisor is float32), these layers
+  the input's dtype, and a window wholly in padding gives 0 here and ``0 /
+  0``, NaN, in Flax. Bool inputs, which Flax's average refuses, count as 0
+  and 1.
+* Padding Flax passes on to ``lax.reduce_window`` and these layers refuse
+  with a ``ValueError``: negative padding (Flax crops the input),
+  ``"SAME_LOWER"`` and windows longer than the padded input (Flax returns
+  an empty array).
+
 Import it by name (``import jaxpool.linen``); ``import jaxpool`` does not
 import Flax.
 """
@@ -83,7 +110,9 @@ class MinPool(MaxPool):
     :class:`MaxPool` with :func:`jaxpool.min_pool`'s rules (ties to the
     first position, NaN wins, ``+inf`` padding never selected while the
     window holds a real element); ``pad_value`` defaults to ``+inf``. Its
-    values equal ``flax.nnx.min_pool``'s (``flax.linen`` has no min pool).
+    values equal ``flax.nnx.min_pool``'s (which is
+    ``flax.linen.pooling.min_pool``; ``flax.linen`` does not export it) but
+    where the module docstring says.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -108,8 +137,9 @@ class AvgPool(nn.Module):
     :func:`jaxpool.avg_pool` with these settings. With the defaults
     (``count_include_pad=True``, no ``ceil_mode``) it equals
     ``flax.linen.avg_pool``; ``count_include_pad=False`` divides by the
-    input elements of each window, as Flax's does. Settings are checked when
-    the Module is built.
+    input elements of each window, as Flax's does; but for integer, 16-bit
+    and wholly padded windows (the module docstring). Settings are checked
+    when the Module is built.
 
     Attributes:
       window_shape, strides, padding, window_dilation, ceil_mode,

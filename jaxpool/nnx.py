@@ -1,6 +1,15 @@
 """jaxpool's pooling as ``flax.nnx`` Modules: max, min, average, adaptive
 and unpooling.
 
+The layers make the calls :mod:`jaxpool.linen`'s make, and ``flax.nnx``'s
+pooling functions are ``flax.linen``'s: with Flax's arguments,
+:class:`MaxPool`, :class:`AvgPool` and :class:`MinPool` give what
+``flax.nnx.max_pool``, ``avg_pool`` and ``min_pool`` give except where
+:mod:`jaxpool.linen`'s docstring says (NaN and infinities in the gradient,
+integer and 16-bit averages, wholly padded windows, and negative,
+``"SAME_LOWER"`` or over-long padding, refused here), each checked against
+``flax.nnx`` by tests/test_nnx.py with the cases of Flax's own pooling tests.
+
 Import it by name (``import jaxpool.nnx``); ``import jaxpool`` does not
 import Flax.
 """
@@ -90,7 +99,8 @@ class MinPool(MaxPool):
     :class:`MaxPool` with :func:`jaxpool.min_pool`'s rules (ties to the
     first position, NaN wins, ``+inf`` padding never selected while the
     window holds a real element); ``pad_value`` defaults to ``+inf``, as
-    ``flax.nnx.min_pool`` pads.
+    ``flax.nnx.min_pool`` pads, whose values it gives but where the module
+    docstring says.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -122,7 +132,8 @@ class AvgPool(nnx.Module):
     call of :func:`jaxpool.avg_pool`, whose arguments (and defaults) these
     are. With the defaults it equals ``flax.nnx.avg_pool``;
     ``count_include_pad=False`` divides by the input elements of each
-    window, as Flax's does.
+    window, as Flax's does; but for integer, 16-bit and wholly padded
+    windows (the module docstring).
 
     Examples:
       >>> import jax.numpy as jnp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import chex
@@ -11,9 +12,13 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from layer_cases import arange_input
 from layer_cases import assert_averages_like
+from layer_cases import assert_differences_from_framework
+from layer_cases import assert_framework_case
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
+from layer_cases import assert_values_and_gradient
 from layer_cases import distinct_inputs
 from references import output_size
 
@@ -136,24 +141,72 @@ def test_windows_in_the_padding_as_equinox():
     np.testing.assert_array_equal(grad, [[1.0, 0.0]])
 
 
-def test_filter_jit_and_filter_grad_in_a_model():
-    x = distinct_inputs((2, 2, 8, 8))
-    keys = jax.random.split(jax.random.key(0), 2)
+class CNN(eqx.Module):
+    """The network of Equinox's test_poolnetworkbackprop (tests/test_nn.py),
+    with the pooling layer given."""
 
-    def model(pool):
-        return eqx.nn.Sequential(
-            [eqx.nn.Conv2d(2, 3, 3, key=keys[0]), pool, eqx.nn.Lambda(jnp.ravel)]
-        )
+    conv_layer: list
+    linear_layers: list
+
+    def __init__(self, pool, key):
+        key1, key2, key3 = jax.random.split(key, 3)
+        self.conv_layer = [eqx.nn.Conv2d(3, 2, 3, key=key1), pool]
+        self.linear_layers = [
+            eqx.nn.Linear(450, 256, key=key2),
+            eqx.nn.Linear(256, 10, key=key3),
+        ]
+
+    def __call__(self, x):
+        for layer in self.conv_layer:
+            x = layer(x)
+        x = jnp.ravel(x)
+        for layer in self.linear_layers:
+            x = jax.nn.relu(layer(x))
+        return x
+
+
+def test_poolnetworkbackprop_and_filter_grad_equal_equinox():
+    # Equinox's test_poolnetworkbackprop: its CNN's loss and gradient with
+    # respect to the input (a batch of 2, not 10, and the loss averaged over
+    # it), here with the gradients with respect to the model too, under
+    # eqx.filter_jit. The windows are disjoint, so every gradient takes the
+    # same path; XLA fuses the two networks differently, so the sums may
+    # round apart (1 ulp seen).
+    x = distinct_inputs((2, 3, 32, 32))
+    y = distinct_inputs((2, 10), seed=1)
+    # Equinox's CNN with uniform weights drawn by NumPy (Equinox's
+    # initialisers cost seconds of compiling, eagerly); then the same
+    # weights with jaxpool's pooling.
+    rng = np.random.default_rng(2)
+    reference = jax.tree.map(
+        lambda leaf: (
+            jnp.asarray(rng.uniform(-0.1, 0.1, leaf.shape), leaf.dtype)
+            if isinstance(leaf, jax.ShapeDtypeStruct)
+            else leaf
+        ),
+        eqx.filter_eval_shape(CNN, eqx.nn.MaxPool2d(2, 2), jax.random.key(0)),
+    )
+    model = eqx.tree_at(lambda cnn: cnn.conv_layer[1], reference, jaxpool.equinox.MaxPool2d(2, 2))
 
     @eqx.filter_jit
-    @eqx.filter_grad
-    def grads(model, x):
-        return jnp.sum(jax.vmap(model)(x) ** 2)
+    @eqx.filter_value_and_grad
+    def loss_and_grads(model_and_x):
+        cnn, x = model_and_x
+        return jnp.mean((y - jax.vmap(cnn)(x)) ** 2)
 
-    ours = grads(model(jaxpool.equinox.MaxPool2d(2, 2)), x)
-    theirs = grads(model(eqx.nn.MaxPool2d(2, 2)), x)
-    # The convolution's gradients; the pooling layers have no arrays.
-    chex.assert_trees_all_equal(ours.layers[0], theirs.layers[0])
+    loss, (model_grads, input_grads) = loss_and_grads((model, x))
+    expected_loss, expected = loss_and_grads((reference, x))
+    expected_model_grads, expected_input_grads = expected
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-6)
+    np.testing.assert_allclose(input_grads, expected_input_grads, rtol=1e-5, atol=1e-8)
+    # The pooling layers hold no arrays; the convolution and linear layers'.
+    chex.assert_trees_all_close(
+        (model_grads.conv_layer[0], model_grads.linear_layers),
+        (expected_model_grads.conv_layer[0], expected_model_grads.linear_layers),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+    assert loss > 0 and np.any(input_grads != 0)
 
 
 def test_return_switches_and_window_dilation_hand_worked():
@@ -332,3 +385,277 @@ def test_bad_average_settings_fail_when_built():
         jaxpool.equinox.AvgPool1d(2, use_ceil=None)
     with pytest.raises(ValueError, match="target_shape must be an int or 3 entries"):
         jaxpool.equinox.AdaptiveAvgPool3d((2, 2))
+
+
+# Cases from Equinox's own tests: equinox tests/test_nn.py, test_maxpool1d to
+# test_poolnetworkbackprop, with their inputs, settings and hand-given
+# answers: (name, layer, args, kwargs, input dtype and shape, answer). The
+# inputs are jnp.arange, int where Equinox's are (its max and average pooling
+# take ints). Equinox's conftest runs its tests with strict dtype promotion
+# and rank promotion raising; so do these.
+_INT, _FLOAT = "int32", "float32"
+# test_poolpadding asserts the shape (1, 4, 4, 4) alone; the values, by hand:
+# the windows of arange end at their last element, so output (i, j, k) is
+# x[min(i + 1, 3), min(j + 1, 3), min(k + 1, 3)].
+_LAST_OF_WINDOWS = np.arange(64.0).reshape(1, 4, 4, 4)[np.ix_([0], *[[1, 2, 3, 3]] * 3)]
+EQUINOX_CASES = [
+    ("maxpool1d", "MaxPool1d", (2, 3), {}, _INT, (1, 14), [[1, 4, 7, 10, 13]]),
+    (
+        "maxpool1d_use_ceil",
+        "MaxPool1d",
+        (),
+        dict(kernel_size=3, stride=3, padding=0, use_ceil=True),
+        _INT,
+        (1, 14),
+        [[2, 5, 8, 11, 13]],
+    ),
+    ("avgpool1d", "AvgPool1d", (2, 3), {}, _INT, (1, 14), [[0.5, 3.5, 6.5, 9.5, 12.5]]),
+    ("maxpool2d", "MaxPool2d", (2, (3, 2)), {}, _INT, (1, 6, 6), [[[7, 9, 11], [25, 27, 29]]]),
+    (
+        "maxpool2d_use_ceil",
+        "MaxPool2d",
+        ((3, 3), 2, (1, 1)),
+        dict(use_ceil=True),
+        _INT,
+        (1, 6, 6),
+        [[[7, 9, 11, 11], [19, 21, 23, 23], [31, 33, 35, 35], [31, 33, 35, 35]]],
+    ),
+    (
+        "avgpool2d",
+        "AvgPool2d",
+        ((1, 3), 2),
+        {},
+        _INT,
+        (1, 6, 6),
+        [[[1.0, 3.0], [13.0, 15.0], [25.0, 27.0]]],
+    ),
+    (
+        "maxpool3d",
+        "MaxPool3d",
+        (2, (3, 2, 1)),
+        {},
+        _FLOAT,
+        (1, 4, 4, 4),
+        [[[[21.0, 22.0, 23.0], [29.0, 30.0, 31.0]]]],
+    ),
+    (
+        "maxpool3d_use_ceil",
+        "MaxPool3d",
+        (),
+        dict(kernel_size=3, padding=(0, 1, 1), stride=2, use_ceil=True),
+        _FLOAT,
+        (1, 4, 4, 4),
+        [
+            [
+                [[37.0, 39.0, 39.0], [45.0, 47.0, 47.0], [45.0, 47.0, 47.0]],
+                [[53.0, 55.0, 55.0], [61.0, 63.0, 63.0], [61.0, 63.0, 63.0]],
+            ]
+        ],
+    ),
+    (
+        "avgpool3d",
+        "AvgPool3d",
+        ((1, 3, 1), 2),
+        {},
+        _FLOAT,
+        (1, 4, 4, 4),
+        [[[[4.0, 6.0]], [[36.0, 38.0]]]],
+    ),
+    ("poolpadding", "MaxPool3d", (2, 1, ((0, 1),) * 3), {}, _FLOAT, (1, 4, 4, 4), _LAST_OF_WINDOWS),
+    # Adaptive cases in which jaxpool's (PyTorch's) windows give Equinox's
+    # answer: on arange the windows' maxima agree though the windows do not
+    # ((3, 4) to (2, 3): PyTorch's rows [0, 2) and [1, 3), Equinox's [0, 2)
+    # and [2, 3), both ending at rows 1 and 2).
+    (
+        "adaptive_maxpool2d",
+        "AdaptiveMaxPool2d",
+        ((2, 3),),
+        {},
+        _FLOAT,
+        (1, 3, 4),
+        [[[5.0, 6.0, 7.0], [9.0, 10.0, 11.0]]],
+    ),
+    (
+        "adaptive_maxpool3d",
+        "AdaptiveMaxPool3d",
+        ((2, 1, 3),),
+        {},
+        _FLOAT,
+        (1, 3, 2, 3),
+        [[[[9.0, 10.0, 11.0]], [[15.0, 16.0, 17.0]]]],
+    ),
+]
+# The second half of each test_adaptive_*: the input's own shape, an identity.
+EQUINOX_IDENTITIES = [
+    (f"{layer.lower()}{len(shape) - 1}d_identity", layer, shape)
+    for layer, shape in itertools.product(
+        [f"Adaptive{kind}Pool" for kind in ("Max", "Avg")], [(1, 14), (1, 3, 4), (1, 3, 2, 3)]
+    )
+]
+
+# The adaptive cases where the windows differ by design: Equinox's answer,
+# which its own layer gives, and PyTorch's, worked out from its windows
+# floor(i * L / n) <= j < ceil((i + 1) * L / n).
+EQUINOX_ADAPTIVE_DIFFERENCES = [
+    # 14 -> 4: PyTorch's [0, 4), [3, 7), [7, 11), [10, 14); Equinox's
+    # [0, 4), [4, 8), [8, 11), [11, 14).
+    dict(
+        testcase_name="adaptive_avgpool1d",
+        layer="AdaptiveAvgPool1d",
+        target=4,
+        shape=(1, 14),
+        equinox_answer=[[1.5, 5.5, 9.0, 12.0]],
+        pytorch_answer=[[1.5, 4.5, 8.5, 11.5]],
+    ),
+    dict(
+        testcase_name="adaptive_maxpool1d",
+        layer="AdaptiveMaxPool1d",
+        target=4,
+        shape=(1, 14),
+        equinox_answer=[[3.0, 7.0, 10.0, 13.0]],
+        pytorch_answer=[[3.0, 6.0, 10.0, 13.0]],
+    ),
+    # (3, 4) -> (2, 3) of x[r, c] = 4r + c: PyTorch's rows [0, 2) and [1, 3)
+    # (means 2 and 6), columns [0, 2), [1, 3), [2, 4) (0.5, 1.5, 2.5).
+    dict(
+        testcase_name="adaptive_avgpool2d",
+        layer="AdaptiveAvgPool2d",
+        target=(2, 3),
+        shape=(1, 3, 4),
+        equinox_answer=[[[2.5, 4.0, 5.0], [8.5, 10.0, 11.0]]],
+        pytorch_answer=[[[2.5, 3.5, 4.5], [6.5, 7.5, 8.5]]],
+    ),
+    # (3, 2, 3) -> (2, 1, 3) of 6a + 3b + c: PyTorch's a in [0, 2) and
+    # [1, 3) (means 3 and 9), b in [0, 2) (1.5).
+    dict(
+        testcase_name="adaptive_avgpool3d",
+        layer="AdaptiveAvgPool3d",
+        target=(2, 1, 3),
+        shape=(1, 3, 2, 3),
+        equinox_answer=[[[[4.5, 5.5, 6.5]], [[13.5, 14.5, 15.5]]]],
+        pytorch_answer=[[[[4.5, 5.5, 6.5]], [[10.5, 11.5, 12.5]]]],
+    ),
+]
+
+
+class UnderEquinoxSettings(chex.TestCase):
+    """Runs its tests as Equinox's conftest runs Equinox's: strict dtype
+    promotion, rank promotion raising."""
+
+    def setUp(self):
+        super().setUp()
+        settings = contextlib.ExitStack()
+        settings.enter_context(jax.numpy_dtype_promotion("strict"))
+        settings.enter_context(jax.numpy_rank_promotion("raise"))
+        self.addCleanup(settings.close)
+
+
+class EquinoxOwnTestCasesTest(UnderEquinoxSettings):
+    """jaxpool.equinox's layers on the cases of Equinox's tests/test_nn.py
+    (the test each case is named after): Equinox's own layer's values, shape
+    and dtype bit for bit, and the answer the Equinox test asserts. Jitted,
+    as the grids above (the eager runs cost as much again, for the same
+    answers)."""
+
+    @chex.variants(with_jit=True)
+    @parameterized.named_parameters(*EQUINOX_CASES)
+    def test_case(self, layer, args, kwargs, dtype, shape, answer):
+        assert_framework_case(
+            self.variant,
+            getattr(jaxpool.equinox, layer)(*args, **kwargs),
+            getattr(eqx.nn, layer)(*args, **kwargs),
+            arange_input(shape, dtype),
+            answer,
+        )
+
+    @chex.variants(with_jit=True)
+    @parameterized.named_parameters(*EQUINOX_IDENTITIES)
+    def test_adaptive_to_the_input_shape_is_the_identity(self, layer, shape):
+        layer = f"{layer}{len(shape) - 1}d"
+        x = arange_input(shape)
+        assert_framework_case(
+            self.variant,
+            getattr(jaxpool.equinox, layer)(shape[1:]),
+            getattr(eqx.nn, layer)(shape[1:]),
+            x,
+            x,
+        )
+
+    @chex.variants(with_jit=True)
+    @parameterized.named_parameters(*EQUINOX_ADAPTIVE_DIFFERENCES)
+    def test_adaptive_windows_are_pytorch_not_equinox(
+        self, layer, target, shape, equinox_answer, pytorch_answer
+    ):
+        x = arange_input(shape)
+        ours = self.variant(getattr(jaxpool.equinox, layer)(target))(x)
+        theirs = getattr(eqx.nn, layer)(target)(x)
+        assert (ours.shape, ours.dtype) == (theirs.shape, theirs.dtype)
+        np.testing.assert_array_equal(theirs, equinox_answer)
+        np.testing.assert_array_equal(ours, pytorch_answer)
+
+    @chex.variants(with_jit=True)
+    def test_poolbackprop(self):
+        # Equinox checks that value_and_grad runs. By hand: each window's max
+        # is its last element, x[min(i + 1, 3), ...], so along an axis the
+        # elements 0 to 3 are chosen by 0, 1, 1 and 2 windows, and the mean of
+        # 64 outputs gives each choice 1/64.
+        x = arange_input((1, 4, 4, 4))
+        settings = ((2, 2, 2), (1, 1, 1), ((0, 1), (0, 1), (0, 1)))
+        counts = np.array([0.0, 1.0, 1.0, 2.0])
+        gradient = np.einsum("i,j,k->ijk", counts, counts, counts)[None] / 64
+        assert_framework_case(
+            self.variant,
+            jaxpool.equinox.MaxPool3d(*settings),
+            eqx.nn.MaxPool3d(*settings),
+            x,
+            _LAST_OF_WINDOWS,
+            gradient=gradient,
+            loss=jnp.mean,
+        )
+
+
+def _on_one_channel(pool):
+    return lambda x: pool(x[None])[0]
+
+
+class DifferencesFromEquinoxTest(UnderEquinoxSettings):
+    """Where jaxpool.equinox gives other answers than Equinox on what Equinox
+    accepts, each as the module docstring and docs/layers.md say."""
+
+    def test_rules_and_averages(self):
+        def pools(kind, window, stride, padding):
+            # 1-D signals as one channel; "SAME" is (window - 1) // 2 padding
+            # for the odd windows and stride 1 used.
+            name = {"max": "MaxPool1d", "avg": "AvgPool1d"}[kind]
+            settings = (window, stride, 0 if padding == "VALID" else (window - 1) // 2)
+            return tuple(
+                _on_one_channel(getattr(module, name)(*settings))
+                for module in (jaxpool.equinox, eqx.nn)
+            )
+
+        assert_differences_from_framework(pools)
+        # Equinox's adaptive average (jnp.mean) sums 16-bit floats in float32 too.
+        x = jnp.array([[2048.0, 1.0, 1.0, 1.0]], jnp.float16)
+        np.testing.assert_array_equal(jaxpool.equinox.AdaptiveAvgPool1d(1)(x), [[513.0]])
+        np.testing.assert_array_equal(eqx.nn.AdaptiveAvgPool1d(1)(x), [[513.0]])
+
+    def test_adaptive_max_gradient_of_ties_and_nan(self):
+        # Equinox's adaptive max is jnp.max, whose gradient splits between
+        # tied maxima and sends nothing to a NaN (jitted, zeros; eagerly,
+        # NaN); jaxpool's goes to the first maximum, or the first NaN.
+        ours, theirs = jaxpool.equinox.AdaptiveMaxPool1d(1), eqx.nn.AdaptiveMaxPool1d(1)
+        x = jnp.array([[1.0, 3.0, 3.0]])
+        assert_values_and_gradient(ours, x, [[3.0]], [[0.0, 1.0, 0.0]])
+        assert_values_and_gradient(theirs, x, [[3.0]], [[0.0, 0.5, 0.5]])
+        x = jnp.array([[1.0, jnp.nan, 3.0]])
+        assert_values_and_gradient(ours, x, [[jnp.nan]], [[0.0, 1.0, 0.0]])
+        assert_values_and_gradient(theirs, x, [[jnp.nan]], [[jnp.nan] * 3])
+        gradient = jax.jit(jax.grad(lambda x: jnp.sum(theirs(x))))(x)
+        np.testing.assert_array_equal(gradient, [[0.0, 0.0, 0.0]])
+
+    def test_settings_equinox_reads_and_jaxpool_refuses(self):
+        x = jnp.array([[3.0, 1.0, 4.0, 1.0, 5.0, 9.0]])
+        # Negative padding: Equinox's forward pass crops the input.
+        np.testing.assert_array_equal(eqx.nn.MaxPool1d(2, 1, -1)(x), [[4.0, 4.0, 5.0]])
+        with pytest.raises(ValueError, match="padding must be non-negative"):
+            jaxpool.equinox.MaxPool1d(2, 1, -1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -9,6 +11,8 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from layer_cases import assert_averages_like
+from layer_cases import assert_differences_from_framework
+from layer_cases import assert_framework_case
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -187,3 +191,138 @@ class AvgPoolAgainstHaikuTest(chex.TestCase):
 def test_avg_pool_bad_padding():
     with pytest.raises(ValueError, match="padding must be 'SAME' or 'VALID'"):
         jaxpool.haiku.avg_pool(jnp.zeros((1, 4, 4, 1)), 2, 2, "FULL")
+
+
+# Cases from Haiku's own tests: haiku/_src/pool_test.py, MaxPoolTest and
+# AvgPoolTest, with their inputs, settings and hand-given answers. Haiku's
+# inputs are NumPy arrays broadcast from a column of arange(6) over
+# (batch, 10, 6, 2) ("column"), the same with two leading axes
+# ("unbatched"), arange(12) as (6, 2) ("pairs"), and (2, 3, 6) arrays:
+# arange(6) along the last axis for max pooling, ones for average pooling.
+def _broadcast(values, row_shape, shape):
+    return np.broadcast_to(np.asarray(values, np.float32).reshape(row_shape), shape)
+
+
+HAIKU_INPUTS = {
+    "column": _broadcast(np.arange(6), (6, 1), (2, 10, 6, 2)),
+    "unbatched": _broadcast(np.arange(6), (6, 1), (2, 3, 10, 6, 2)),
+    "pairs": _broadcast(np.arange(12), (6, 2), (2, 10, 6, 2)),
+    "row": _broadcast(np.arange(6), (6,), (2, 3, 6)),
+    "ones": np.ones((2, 3, 6)),
+}
+# (name, call, settings, max input and answer, average input and answer,
+# and Haiku's tolerance where it has one).
+# The same-padding tests assert the shape, and the average's equality with
+# its constant input; the max's values, by hand: windows of 3 over arange(6),
+# padded by one on each side, end at min(i + 1, 5).
+_COLUMN = dict(window_shape=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")
+_UNBATCHED = dict(window_shape=[2, 2, 1], strides=[2, 2, 1], padding="VALID")
+_SAME = dict(window_shape=[1, 3, 3], strides=[1, 1, 1], padding="SAME")
+_INFERRED_SAME = dict(window_shape=3, strides=1, padding="SAME", channel_axis=None)
+_MAX_SAME = ("row", _broadcast([1, 2, 3, 4, 5, 5], (6,), (2, 3, 6)))
+_AVG_SAME = ("ones", np.ones((2, 3, 6)))
+HAIKU_CASES = [
+    (
+        "basic",
+        "function",
+        _COLUMN,
+        ("column", _broadcast([1, 3, 5], (3, 1), (2, 5, 3, 2))),
+        ("column", _broadcast([0.5, 2.5, 4.5], (3, 1), (2, 5, 3, 2))),
+    ),
+    (
+        "unbatched",
+        "function",
+        _UNBATCHED,
+        ("unbatched", _broadcast([1, 3, 5], (3, 1), (2, 3, 5, 3, 2))),
+        ("unbatched", _broadcast([0.5, 2.5, 4.5], (3, 1), (2, 3, 5, 3, 2))),
+    ),
+    (
+        "unbatched_vmapped",
+        "vmapped",
+        _UNBATCHED,
+        ("unbatched", _broadcast([1, 3, 5], (3, 1), (2, 3, 5, 3, 2))),
+        ("unbatched", _broadcast([0.5, 2.5, 4.5], (3, 1), (2, 3, 5, 3, 2))),
+    ),
+    (
+        "overlapping_windows",
+        "function",
+        dict(window_shape=[1, 5, 3, 2], strides=[1, 1, 3, 2], padding="VALID"),
+        ("pairs", _broadcast([5, 11], (2, 1), (2, 6, 2, 1))),
+        # Haiku's assert_almost_equal(..., decimal=5): 2.5 is 75 / 30, which
+        # XLA computes as 75 * (1 / 30).
+        ("pairs", _broadcast([2.5, 8.5], (2, 1), (2, 6, 2, 1)), 1.5e-5),
+    ),
+    ("same_padding", "function", _SAME, _MAX_SAME, _AVG_SAME),
+    ("same_padding_class", "module", _SAME, _MAX_SAME, _AVG_SAME),
+    (
+        "basic_with_inferred_shapes",
+        "function",
+        dict(window_shape=2, strides=2, padding="VALID"),
+        ("column", _broadcast([1, 3, 5], (3, 1), (2, 5, 3, 2))),
+        ("column", _broadcast([0.5, 2.5, 4.5], (3, 1), (2, 5, 3, 2))),
+    ),
+    ("same_padding_with_inferred_shapes", "function", _INFERRED_SAME, _MAX_SAME, _AVG_SAME),
+    ("same_padding_class_with_inferred_shapes", "module", _INFERRED_SAME, _MAX_SAME, _AVG_SAME),
+]
+
+
+def _haiku_case_pools(kind, call, settings):
+    """jaxpool.haiku's and Haiku's pooling of ``kind``, called as the Haiku
+    test calls it: the function, the module in a transform, or the function
+    mapped twice over the leading axes."""
+
+    def pool(module):
+        if call == "module":
+            layer = getattr(module, {"max": "MaxPool", "avg": "AvgPool"}[kind])
+            forward = hk.without_apply_rng(hk.transform(lambda x: layer(**settings)(x)))
+            return lambda x: forward.apply({}, x)
+        function = functools.partial(getattr(module, f"{kind}_pool"), **settings)
+        return jax.vmap(jax.vmap(function)) if call == "vmapped" else function
+
+    return pool(jaxpool.haiku), pool(hk)
+
+
+class HaikuOwnTestCasesTest(chex.TestCase):
+    """jaxpool.haiku on the cases of Haiku's pool_test.py (the test each case
+    is named after, test_max_pool_* and test_avg_pool_*): Haiku's values,
+    shape and dtype bit for bit, and the answer the Haiku test asserts.
+    Eagerly, as Haiku runs them (the grids above are jitted)."""
+
+    @chex.variants(without_jit=True)
+    @parameterized.named_parameters(
+        (f"{kind}_pool_{name}", kind, call, settings, case[0] if kind == "max" else case[1])
+        for name, call, settings, *case in HAIKU_CASES
+        for kind in ("max", "avg")
+    )
+    def test_case(self, kind, call, settings, case):
+        inputs, answer, *atol = case
+        ours, theirs = _haiku_case_pools(kind, call, settings)
+        assert_framework_case(
+            self.variant, ours, theirs, HAIKU_INPUTS[inputs], answer, atol=sum(atol)
+        )
+
+    @chex.variants(without_jit=True)
+    @parameterized.parameters("max", "avg")
+    def test_batch_vs_vmap(self, kind):
+        # test_max_pool_batch_vs_vmap, test_avg_pool_batch_vs_vmap: a random
+        # batch pooled whole equals the batch pooled one example at a time.
+        # Normal samples from NumPy (jax.random's cost seconds of compiling).
+        batch = jnp.asarray(np.random.default_rng(42).normal(size=(8, 28, 28, 3)), jnp.float32)
+        settings = dict(window_shape=(4, 4, 1), strides=(2, 2, 1), padding="VALID")
+        ours, theirs = _haiku_case_pools(kind, "function", settings)
+        expected = jax.vmap(theirs)(batch)
+        assert_framework_case(self.variant, ours, theirs, batch, expected)
+        np.testing.assert_array_equal(self.variant(jax.vmap(ours))(batch), expected)
+
+
+def test_differences_from_haiku():
+    # The differences docs/layers.md lists, on 1-D signals (a window of one
+    # entry per axis pools the only axis).
+    def pools(kind, window, stride, padding):
+        settings = dict(window_shape=(window,), strides=(stride,), padding=padding)
+        return tuple(
+            functools.partial(getattr(module, f"{kind}_pool"), **settings)
+            for module in (jaxpool.haiku, hk)
+        )
+
+    assert_differences_from_framework(pools)

@@ -9,12 +9,16 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 from jax import lax
+from layer_cases import FLAX_POOL_TEST_CASES
 from layer_cases import assert_averages_like
+from layer_cases import assert_flax_case
+from layer_cases import assert_flax_differences
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
 
 nn = pytest.importorskip("flax.linen")
+pooling = pytest.importorskip("flax.linen.pooling")
 serialization = pytest.importorskip("flax.serialization")
 
 import jaxpool.linen  # noqa: E402
@@ -301,3 +305,33 @@ def test_family_in_a_compact_model_and_hand_worked():
 def test_bad_family_settings_fail_when_built(layer, settings, error, pattern):
     with pytest.raises(error, match=pattern):
         getattr(jaxpool.linen, layer)(**settings)
+
+
+_LAYERS = {
+    "max": jaxpool.linen.MaxPool,
+    "min": jaxpool.linen.MinPool,
+    "avg": jaxpool.linen.AvgPool,
+}
+
+
+def _layer(kind, *args, **settings):
+    """jaxpool.linen's layer of ``kind`` as a function, built when called."""
+    return lambda x: _LAYERS[kind](*args, **settings).apply({}, x)
+
+
+class FlaxOwnTestCasesTest(chex.TestCase):
+    """jaxpool.linen's layers on the cases of Flax's PoolTest (flax
+    tests/linen/linen_test.py; the test each case is named after) against
+    flax.linen.pooling's functions: Flax's values, shape and dtype bit for
+    bit, and the answers, gradients included, that the Flax test gives by
+    hand. Eagerly, as Flax runs them (the grids above are jitted)."""
+
+    @chex.variants(without_jit=True)
+    @parameterized.named_parameters(*FLAX_POOL_TEST_CASES)
+    def test_case(self, kind, settings, x, answer, gradient):
+        assert_flax_case(self.variant, _layer, pooling, kind, settings, x, answer, gradient)
+
+
+def test_differences_from_flax():
+    # flax.linen.pooling has min_pool too (flax.linen does not export it).
+    assert_flax_differences(_layer, pooling)

@@ -8,7 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from layer_cases import FLAX_POOL_TEST_CASES
 from layer_cases import assert_averages_like
+from layer_cases import assert_flax_case
+from layer_cases import assert_flax_differences
 from layer_cases import assert_import_names_the_extra
 from layer_cases import assert_pools_like
 from layer_cases import distinct_inputs
@@ -233,3 +236,28 @@ def test_bad_family_settings_fail_when_built():
         jaxpool.nnx.AdaptiveAvgPool((0,))
     with pytest.raises(TypeError, match="pad_value must be a real number"):
         jaxpool.nnx.MinPool((2, 2), pad_value="x")
+
+
+_LAYERS = {"max": jaxpool.nnx.MaxPool, "min": jaxpool.nnx.MinPool, "avg": jaxpool.nnx.AvgPool}
+
+
+def _layer(kind, *args, **settings):
+    """jaxpool.nnx's layer of ``kind`` as a function, built when called."""
+    return lambda x: _LAYERS[kind](*args, **settings)(x)
+
+
+class FlaxOwnTestCasesTest(chex.TestCase):
+    """jaxpool.nnx's layers on the cases of Flax's PoolTest (flax
+    tests/linen/linen_test.py; Flax has no NNX pooling tests, and flax.nnx's
+    pooling functions are linen's): flax.nnx's values, shape and dtype bit
+    for bit, and the answers, gradients included, that the Flax test gives
+    by hand. Eagerly, as Flax runs them (the grids above are jitted)."""
+
+    @chex.variants(without_jit=True)
+    @parameterized.named_parameters(*FLAX_POOL_TEST_CASES)
+    def test_case(self, kind, settings, x, answer, gradient):
+        assert_flax_case(self.variant, _layer, nnx, kind, settings, x, answer, gradient)
+
+
+def test_differences_from_flax():
+    assert_flax_differences(_layer, nnx)
