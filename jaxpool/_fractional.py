@@ -122,14 +122,18 @@ def _forward(x, samples, windows, sizes):
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
 def _pool(x, samples, windows, sizes):
+    """Values and PyTorch's flat indices. The indices come out of the
+    custom_vjp, so no JAX differentiates their integer arithmetic (jax before
+    0.5 gives integer outputs float0 tangents that cannot be added)."""
     values, starts, offsets = _forward(x, samples, windows, sizes)
-    return values, starts, offsets
+    return values, _indices(starts, offsets, x.shape[2:], sizes, x.shape[:2])
 
 
 def _pool_fwd(x, samples, windows, sizes):
     values, starts, offsets = _forward(x, samples, windows, sizes)
+    index = _indices(starts, offsets, x.shape[2:], sizes, x.shape[:2])
     small = tuple(offset.astype(np.int8 if max(windows) <= 127 else np.int32) for offset in offsets)
-    return (values, starts, offsets), (starts, small, x.shape, samples)
+    return (values, index), (starts, small, x.shape, samples)
 
 
 def _pool_bwd(windows, sizes, residuals, cotangents):
@@ -173,7 +177,5 @@ def fractional_max_pool(x, windows, sizes, samples):
     if x.size == 0:
         shape = (*x.shape[:2], *sizes)
         return jnp.zeros(shape, x.dtype), jnp.zeros(shape, dtype)
-    values, starts, offsets = _pool(x, samples, tuple(windows), tuple(sizes))
-    starts = jax.lax.stop_gradient(starts)
-    index = _indices(starts, offsets, x.shape[2:], tuple(sizes), x.shape[:2])
+    values, index = _pool(x, samples, tuple(windows), tuple(sizes))
     return values, index.astype(dtype)

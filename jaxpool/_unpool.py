@@ -27,7 +27,13 @@ from jaxpool._geometry import pool_geometry
 from jaxpool._pooling import as_array
 from jaxpool._pooling import real_array
 
-__all__ = ["indices_to_switches", "max_unpool", "switches_to_indices"]
+__all__ = [
+    "geometry_for",
+    "indices_to_switches",
+    "max_unpool",
+    "switches_to_indices",
+    "unpool_checked",
+]
 
 ArrayLike = jax.typing.ArrayLike
 
@@ -47,7 +53,7 @@ def _input_shape(input_shape: Any) -> tuple[int, ...]:
     return shape
 
 
-def _geometry_for(
+def geometry_for(
     name: str,
     outputs: jax.Array,
     input_shape: Any,
@@ -122,7 +128,7 @@ def _integer_geometry(
     """``array`` (switches or indices, named ``name``) checked to be integers
     shaped as the pooling of ``input_shape`` outputs, and that pooling."""
     array = as_array(name, array)
-    geometry = _geometry_for(name, array, input_shape, *pooling)
+    geometry = geometry_for(name, array, input_shape, *pooling)
     return _integers(name, array, array.shape), geometry
 
 
@@ -335,7 +341,7 @@ def max_unpool(
     switches = as_array("switches", switches)
     if combine not in ("sum", "max"):
         raise ValueError(f"combine must be 'sum' or 'max'; got {combine!r}")
-    geometry = _geometry_for(
+    geometry = geometry_for(
         "values",
         values,
         input_shape,
@@ -348,6 +354,16 @@ def max_unpool(
     )
     switches = _integers("switches", switches, values.shape)
     _require_switches("switches", switches, geometry)
+    return unpool_checked(values, switches, geometry, combine)
+
+
+def unpool_checked(
+    values: jax.Array, switches: jax.Array, geometry: PoolGeometry, combine: str
+) -> jax.Array:
+    """:func:`max_unpool` of switches already checked against ``geometry``
+    (``jaxpool.functional``'s, converted from checked indices): no check runs
+    inside its ``custom_jvp``, which JAX before 0.5 refuses under
+    ``jax_enable_checks``."""
     switches = switches.astype(geometry.switch_dtype)
     if combine == "sum" and not jnp.issubdtype(values.dtype, jnp.floating):
         if geometry.windows_overlap:

@@ -68,9 +68,10 @@ from jaxpool._geometry import _output_size as _pooled_length
 from jaxpool._geometry import adaptive_geometry as _adaptive_geometry
 from jaxpool._pooling import as_array
 from jaxpool._pooling import max_pool_with_argmax as _max_pool_with_argmax
+from jaxpool._unpool import geometry_for as _unpool_geometry
 from jaxpool._unpool import indices_to_switches as _indices_to_switches
-from jaxpool._unpool import max_unpool as _unpool
 from jaxpool._unpool import switches_to_indices as _switches_to_indices
+from jaxpool._unpool import unpool_checked as _unpool_checked
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -320,9 +321,12 @@ def _max_unpool(d, input, indices, kernel_size, stride, padding, output_size):
 
 
 def _unpool_with(values, switches, pooling, combine):
+    # The switches come from _indices_to_switches, which checked them.
     input_shape, window, strides, pads, ceil_mode, channel_axis = pooling
-    settings = dict(ceil_mode=ceil_mode, channel_axis=channel_axis, combine=combine)
-    return _unpool(values, switches, input_shape, window, strides, pads, **settings)
+    geometry = _unpool_geometry(
+        "input", values, input_shape, window, strides, pads, None, ceil_mode, channel_axis
+    )
+    return _unpool_checked(values, switches, geometry, combine)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
