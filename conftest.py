@@ -6,7 +6,19 @@ need jax and the test extra alone."""
 import importlib.util
 import os
 
-import jax
+# The tests compile with LLVM's optimisations off, which makes XLA:CPU's
+# compiles, most of the suite's time, about a third shorter. XLA's own HLO
+# passes, which decide what the tests assert about programs (fusions, no
+# scatter, what is saved), still run, and LLVM's optimisations may not change
+# IEEE results (XLA:CPU compiles without fast math), so values are those a user
+# gets; the benchmarks and examples, run by hand, use the defaults. An XLA_FLAGS that
+# names the level itself wins.
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0"
+    ).strip()
+
+import jax  # after XLA_FLAGS, which jax reads as its backends start
 from hypothesis import settings
 
 # Users may set this (Equinox's own tests do), so the whole suite runs under
@@ -66,8 +78,25 @@ CORE_TEST_MODULES = {
 }
 
 
+# A cross-section of the core tests that CI runs on the oldest and the newest
+# JAX (``-m compat``), small enough for CI's time: the package, every argument
+# check, every transformation, sharding, and every public name traced and run
+# under the settings a user may choose (tests/test_settings.py, but for its
+# op-by-op runs, which are slow). The whole ``-m core`` runs there too, by hand.
+COMPAT_TEST_MODULES = {
+    "test_package.py",
+    "test_settings.py",
+    "test_sharding.py",
+    "test_transformations.py",
+    "test_validation.py",
+}
+COMPAT_EXCLUDED = ("test_equal_results_op_by_op_with_nan_checks",)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if item.path.name in COMPAT_TEST_MODULES and not item.name.startswith(COMPAT_EXCLUDED):
+            item.add_marker("compat")
         path = item.path
         in_core = (
             path.name in CORE_TEST_MODULES

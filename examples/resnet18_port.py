@@ -126,7 +126,9 @@ JAX_OPS = types.SimpleNamespace(
     ),
     batch_norm=_jax_batch_norm,
     relu=jax.nn.relu,
-    linear=lambda x, weight, bias: jnp.dot(x, weight.T, precision=lax.Precision.HIGHEST) + bias[None],
+    linear=lambda x, weight, bias: (
+        jnp.dot(x, weight.T, precision=lax.Precision.HIGHEST) + bias[None]
+    ),
 )
 
 
