@@ -120,7 +120,15 @@ def plan(geometry: PoolGeometry, backend: str) -> Plan:
         # Strided slices read the input once per window position and stride
         # phase; one reduce_window reads it once.
         if geometry.num_window_positions / math.prod(geometry.strides) > 2:
-            select, route = "windowed", "summed"
+            select = "windowed"
+            # Measured on an H200 (benchmarks/results/gpu/): for strided
+            # windows the summed route, though it moves fewer bytes in the
+            # compiler's model, is slower than the transposed pick (3x3/2
+            # SAME float32 backward 202 vs 136 us, bfloat16 273 vs 178 us);
+            # for unit strides it is as fast or faster (bfloat16 3x3/1 209
+            # vs 278 us).
+            if all(stride == 1 for stride in geometry.strides):
+                route = "summed"
     if geometry.forced_strategy is not None:
         select = geometry.forced_strategy
     # A reduce_window reads the input again where the selection, which the

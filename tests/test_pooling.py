@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import math
 
 import chex
 import jax
@@ -444,11 +445,18 @@ class StructureTest(chex.TestCase):
         shape = _layout_shape((12, 12), channel_axis, channels=8)
         x = jax.ShapeDtypeStruct(shape, jnp.bfloat16)
         copy = f"f32[{','.join(map(str, shape))}]"
+        copy_bytes = 4 * math.prod(shape)
         for settings_ in self.SETTINGS:
             for pool in (jaxpool.max_pool, jaxpool.max_pool_with_argmax):
                 pool = functools.partial(pool, channel_axis=channel_axis, **settings_)
-                forward = jax.jit(pool)
-                self.assertNotIn(copy, forward.lower(x).compile().as_text())
+                compiled = jax.jit(pool).lower(x).compile()
+                if jax.default_backend() == "cpu":
+                    self.assertNotIn(copy, compiled.as_text())
+                else:
+                    # A GPU compiler converts to float32 inside its fusions,
+                    # element by element (seen on an H200): no copy in memory.
+                    temp = compiled.memory_analysis().temp_size_in_bytes
+                    self.assertLess(temp, copy_bytes)
         # The check can fail: reduce_window's forward makes that copy on the CPU.
         if jax.default_backend() == "cpu":
             reference = jax.jit(

@@ -49,6 +49,12 @@ def _assert_close(actual, expected, exact):
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
+def _adds_in_one_order(name):
+    """Whether the two modes' gradients must agree bit for bit: disjoint
+    windows add nothing; overlapping ones add in one order on the CPU."""
+    return name == "disjoint" or jax.default_backend() == "cpu"
+
+
 class ForwardModeTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     @parameterized.product(name=tuple(SETTINGS), kind=("random", "ties"))
@@ -117,8 +123,10 @@ class ForwardModeTest(chex.TestCase):
             mode: jax.vjp(self.variant(_pool(mode, settings_)), x)[1](cotangent)[0]
             for mode in MODES
         }
-        # One route serves both modes: bit for bit, overlap included.
-        np.testing.assert_array_equal(gradients["vjp"], gradients["jvp"])
+        # One route serves both modes: bit for bit on the CPU, overlap
+        # included; a GPU compiler may add overlapping windows' contributions
+        # in another order (seen on an H200), so there to rounding.
+        _assert_close(gradients["vjp"], gradients["jvp"], exact=_adds_in_one_order(name))
         expected = jax.vjp(_reference(settings_), x)[1](cotangent)[0]
         _assert_close(gradients["jvp"], expected, exact=name == "disjoint")
 
@@ -131,7 +139,7 @@ class ForwardModeTest(chex.TestCase):
         (transposed,) = jax.linear_transpose(linear, x)(cotangent)
         for mode in MODES:
             (vjp_gradient,) = jax.vjp(_pool(mode, settings_), x)[1](cotangent)
-            np.testing.assert_array_equal(transposed, vjp_gradient)
+            _assert_close(transposed, vjp_gradient, exact=_adds_in_one_order(name))
 
     @parameterized.parameters(*SETTINGS)
     def test_jvp_mode_saves_only_the_switches_and_has_no_scatter(self, name):
