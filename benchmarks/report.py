@@ -23,6 +23,7 @@ if __package__ in (None, ""):  # run as a script
 
 from benchmarks import accel_report
 from benchmarks import common
+from benchmarks import gpu_report
 
 SUITES = ("op", "scale", "model")
 RESULTS_DIR = common.REPO_ROOT / "benchmarks" / "results" / "cpu"
@@ -818,6 +819,10 @@ def performance_doc(results: dict[str, dict], directory: str = "benchmarks/resul
             "",
             layout_table(scale),
         ]
+    gpu = gpu_report.load()
+    if gpu is not None:
+        link = f"../{gpu_report.RESULTS_DIR.relative_to(common.REPO_ROOT).as_posix()}/results.md"
+        lines += ["", *gpu_report.performance_section(gpu, link, model_table)]
     accelerators = accel_report.load()
     if accelerators is not None:
         link = f"../{accel_report.RESULTS_DIR.relative_to(common.REPO_ROOT).as_posix()}/results.md"

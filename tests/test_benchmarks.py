@@ -376,3 +376,31 @@ def test_gpu_check_compares_measured_ratios_with_predicted_bytes():
     assert "| 2x2/2 VALID | float32 | fwd+bwd |" in gpu_check.comparison_markdown(
         gpu_check.compare(measured, accel)
     )
+
+
+def test_the_committed_gpu_check_ran_on_a_gpu_passed_and_is_rendered():
+    from benchmarks import gpu_check
+    from benchmarks import gpu_report
+
+    data = gpu_report.load()
+    if data is None:
+        pytest.skip("no committed GPU check")
+    summary = data["summary"]
+    assert not summary["dry_run"]
+    assert summary["steps"]["environment"]["result"]["backend"] == "gpu"
+    # Every step ran, the tests without a failure.
+    assert all(step["status"] == "ok" for step in summary["steps"].values())
+    assert " failed" not in summary["steps"]["tests"]["tail"][-1]
+    # The comparison is the one the committed op suite makes, every case in both dtypes.
+    op = json.loads((gpu_report.RESULTS_DIR / "op.json").read_text())
+    accel = json.loads(gpu_check.PREDICTIONS.read_text())
+    assert gpu_check.compare(op, accel) == data["comparison"]
+    from benchmarks import op as op_suite
+
+    measured = [(case["case"], case["dtype"]) for case in op["cases"]]
+    assert sorted(measured) == sorted(
+        (case.name, dtype) for case, dtype in op_suite.runs(quick=False)
+    )
+    assert (gpu_report.RESULTS_DIR / "comparison.md").read_text() == (
+        gpu_check.comparison_markdown(data["comparison"])
+    )
