@@ -41,7 +41,7 @@ or one ``(low, high)`` pair per spatial axis."""
 AXIS_UNROLL_LIMIT = 8
 # The names a geometry can be forced to (tests run every one of them; the
 # choice itself is made in _strategy).
-STRATEGIES = ("positions", "separable", "windowed", "padded")
+STRATEGIES = ("positions", "separable", "windowed", "padded", "reduced")
 BACKENDS = ("cpu", "cuda", "tpu")
 
 

@@ -26,6 +26,7 @@ from jaxpool import _compat
 from jaxpool import _native
 from jaxpool import _order
 from jaxpool import _positions
+from jaxpool import _reduced
 from jaxpool import _separable
 from jaxpool import _spread
 from jaxpool import _windowed
@@ -46,12 +47,15 @@ class Plan:
     Attributes:
       strategy: how a tangent is picked at the switches (and so how the
         route runs): ``"positions"`` (one select per window position, over
-        the whole window) or ``"separable"`` (one spatial axis after
-        another); see :func:`strategy`.
+        the whole window), ``"separable"`` (one spatial axis after
+        another; see :func:`strategy`) or ``"reduced"`` (windows that are
+        blocks: one compare against the block positions,
+        :mod:`jaxpool._reduced`).
       select: how the values and switches are selected: the ``strategy``,
         ``"padded"`` (position by position from unit-stride slices of the
-        input padded once) or ``"windowed"`` (one variadic
-        ``reduce_window`` over values and keys, :mod:`jaxpool._windowed`).
+        input padded once), ``"windowed"`` (one variadic
+        ``reduce_window`` over values and keys, :mod:`jaxpool._windowed`)
+        or ``"reduced"`` (one variadic reduction over the block axes).
       route: how the backward routes a cotangent to the switches:
         ``"transpose"`` (JAX's transpose of the ``strategy``'s pick),
         ``"dilated"`` or ``"summed"`` (:mod:`jaxpool._spread`).
@@ -86,7 +90,7 @@ def strategy(geometry: PoolGeometry) -> str:
     also how the route and unpooling go."""
     forced = geometry.forced_strategy
     if forced is not None:
-        return "positions" if forced in ("windowed", "padded") else forced
+        return "positions" if forced in ("windowed", "padded", "reduced") else forced
     return "positions" if geometry.num_window_positions <= POSITIONS_LIMIT else "separable"
 
 
@@ -97,6 +101,19 @@ def plan(geometry: PoolGeometry, backend: str) -> Plan:
     windowed = _windowed.applies(geometry)
     if geometry.forced_strategy == "windowed" and not windowed:
         raise ValueError(f"the windowed strategy cannot pool {geometry}")
+    reduced = _reduced.applies(geometry)
+    if geometry.forced_strategy == "reduced" and not reduced:
+        raise ValueError(f"the reduced strategy cannot pool {geometry}")
+    if geometry.forced_strategy == "reduced" or (
+        backend != "cpu"
+        and geometry.forced_strategy is None
+        and reduced
+        and strategy_ == "separable"
+    ):
+        # Large windows that are blocks (a global max): one reduction reads
+        # the input once where the axis-by-axis selection makes a pass per
+        # halving, and the route is one compare (benchmarks/results/accel/).
+        return Plan("reduced", "reduced", "transpose", "reduce_window", "selection", False)
     if backend == "cpu":
         if strategy_ == "separable":
             values = "halving"
@@ -178,7 +195,11 @@ def _select(plan_: Plan, inputs: jax.Array, geometry: PoolGeometry):
         pooled_order = _order.in_pooled_order(inputs, geometry)
         values, keys = _windowed.max_and_keys(pooled_order, geometry, plan_.keys_beside_bits)
         return values, _windowed.switches_from_keys(keys, geometry), keys
-    if plan_.select == "padded":
+    if plan_.select == "reduced":
+        values, switches = _reduced.max_and_switches(
+            _order.in_pooled_order(inputs, geometry), geometry
+        )
+    elif plan_.select == "padded":
         values, switches = _positions.max_and_switches_padded_once(inputs, geometry)
     elif plan_.select == "separable":
         values, switches = _separable.values_and_switches(
@@ -258,7 +279,9 @@ def _pick(plan_: Plan, tangent: jax.Array, switches: jax.Array, geometry: PoolGe
     # Picked in the sum dtype, so that the transpose adds overlapping
     # contributions in it.
     tangent = tangent.astype(geometry.sum_dtype(dtype))
-    if plan_.strategy == "separable":
+    if plan_.strategy == "reduced":
+        picked = _reduced.pick_at_switches(tangent, switches, geometry)
+    elif plan_.strategy == "separable":
         picked = _separable.pick_at_switches(tangent, switches, geometry)
     else:
         picked = _positions.pick_at_switches(tangent, switches, geometry)

@@ -32,6 +32,7 @@ from test_unpool import brute_force_unpool
 import jaxpool
 import jaxpool.functional
 from jaxpool import _pooling
+from jaxpool import _reduced
 from jaxpool import _strategy
 from jaxpool import _windowed
 from jaxpool._geometry import BACKENDS
@@ -80,10 +81,12 @@ def _pool_and_gradient(x, geometry, mode, cotangent):
 
 
 def _geometry(x, pooling, strategy, backend=None):
-    """The geometry pooled by ``strategy`` (positions where the windowed one
-    cannot pool it) and ``backend``'s plan."""
+    """The geometry pooled by ``strategy`` (positions where the windowed or
+    the reduced one cannot pool it) and ``backend``'s plan."""
     geometry = pool_geometry(x.shape, x.dtype, **pooling)
     if strategy == "windowed" and not _windowed.applies(geometry):
+        strategy = "positions"
+    if strategy == "reduced" and not _reduced.applies(geometry):
         strategy = "positions"
     geometry = geometry.with_strategy(strategy)
     return geometry if backend is None else geometry.with_backend(backend)
@@ -175,7 +178,8 @@ def test_long_overlapping_windows_with_nan(shape, window_shape, strides, channel
     flat = x.reshape(-1)
     flat[rng.choice(flat.size, 12, replace=False)] = np.nan
     pooling = dict(window_shape=window_shape, strides=strides, channel_axis=channel_axis)
-    for strategy in STRATEGIES if np.prod(window_shape) < 50 else ("separable", "windowed"):
+    large = ("separable", "windowed", "reduced")
+    for strategy in STRATEGIES if np.prod(window_shape) < 50 else large:
         for mode in ("vjp", "jvp"):
             _assert_nan_rules(x, pooling, strategy, mode)
 
@@ -356,8 +360,9 @@ def test_16_bit_and_32_bit_dtypes_keep_nan(dtype, strategy, backend):
         dict(window_shape=(3, 3), strides=(2, 2), padding="SAME"),
         dict(window_shape=(4, 4), strides=(4, 4)),
     ]
-    if strategy == "separable":  # position by position, the program grows with the window
+    if strategy in ("separable", "reduced"):  # position by position, the program would grow
         poolings.append(dict(window_shape=(48, 48), strides=(1, 1)))
+        poolings.append(dict(window_shape=(16, 48), strides=(16, 1)))
     for pooling in poolings:
         geometry = _geometry(x, pooling, strategy, backend)
         values, switches = _pooling._AUTODIFF_MODES["vjp"](x, geometry, True)

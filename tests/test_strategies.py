@@ -10,6 +10,7 @@ for the switches of global windows.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import chex
@@ -27,7 +28,9 @@ from references import saved_residual_lines
 from references import scatter_ops
 
 import jaxpool
+from jaxpool import _pooling
 from jaxpool import _positions
+from jaxpool import _reduced
 from jaxpool import _strategy
 from jaxpool._geometry import BACKENDS
 from jaxpool._geometry import pool_geometry
@@ -201,6 +204,101 @@ class GlobalWindowsTest(chex.TestCase):
         np.testing.assert_array_equal(values, reduce_window_pool(x, **settings_))
         _, expected_switches = brute_force_pool(x, **settings_)
         np.testing.assert_array_equal(switches, expected_switches)
+
+
+# Windows that are blocks: spatial shape, window, strides, channel axis.
+REDUCED_CASES = (
+    ("global_2d", (12, 10), (12, 10), (12, 10), -1),
+    ("global_stride_1", (12, 10), (12, 10), (1, 1), -1),
+    ("point_cloud", (300,), (300,), (300,), -1),
+    ("blocks_trailing_dropped", (29, 30), (7, 5), (7, 5), -1),
+    ("blocks_channels_first", (28, 16), (14, 4), (14, 4), 1),
+    ("rows_global_columns", (16, 48), (4, 48), (4, 1), -1),
+    ("blocks_3d", (8, 6, 9), (4, 3, 3), (4, 3, 3), None),
+)
+
+
+class ReducedTest(chex.TestCase):
+    """Windows that are blocks, selected by one reduction (the GPU's and the
+    TPU's plan for large ones), on NaN, ties, infinities, every dtype kind
+    and min pooling, against the brute-force definition."""
+
+    @parameterized.named_parameters(*REDUCED_CASES)
+    def test_reduced_keeps_the_rules(self, spatial, window, strides, channel_axis):
+        rng = np.random.default_rng(len(spatial) + window[0])
+        specials = np.asarray([0.0, -0.0, 1.0, 1.0, -np.inf, np.inf, np.nan, 2.0], np.float32)
+        shape = {None: spatial, -1: (2, *spatial, 3), 1: (2, 3, *spatial)}[channel_axis]
+        x = rng.choice(specials, size=shape)
+        pooling = dict(window_shape=window, strides=strides, channel_axis=channel_axis)
+        geometry = pool_geometry(x.shape, x.dtype, **pooling)
+        self.assertTrue(_reduced.applies(geometry))
+        cotangent = _cotangent(geometry.output_shape, seed=2)
+        expected_values, expected_switches, expected_gradient = brute_force_pool(
+            x, **pooling, cotangent=np.asarray(cotangent)
+        )
+        for routed in (geometry.with_strategy("reduced"), geometry.with_backend("cuda")):
+            self.assertEqual(_strategy.plan(routed, "cuda").select, "reduced")
+            for mode in ("vjp", "jvp"):
+                pool = _pooling._AUTODIFF_MODES[mode]
+                values, switches = jax.jit(lambda x, g=routed, p=pool: p(x, g, True))(x)
+                np.testing.assert_array_equal(values, expected_values)
+                np.testing.assert_array_equal(switches, expected_switches)
+                gradient = jax.jit(
+                    jax.grad(lambda x, g=routed, p=pool: jnp.vdot(p(x, g, False)[0], cotangent))
+                )(x)
+                np.testing.assert_array_equal(gradient, expected_gradient)
+
+    @parameterized.parameters(np.int8, np.uint8, np.int32, np.bool_)
+    def test_integers_and_bool_take_the_first_maximum(self, dtype):
+        rng = np.random.default_rng(5)
+        x = rng.integers(0, 3, size=(2, 16, 12, 3)).astype(dtype)
+        pooling = dict(window_shape=(8, 12), strides=(8, 12))
+        geometry = pool_geometry(x.shape, x.dtype, **pooling).with_backend("tpu")
+        values, switches = jax.jit(lambda x: _pooling._AUTODIFF_MODES["vjp"](x, geometry, True))(x)
+        expected_values, expected_switches = brute_force_pool(x.astype(np.float64), **pooling)
+        np.testing.assert_array_equal(values, expected_values.astype(dtype))
+        np.testing.assert_array_equal(switches, expected_switches)
+
+    @parameterized.parameters("float32", "bfloat16", "float16")
+    def test_min_pool_and_16_bit_floats(self, dtype):
+        x = example_inputs((2, 24, 24, 3), kind="ties").astype(dtype)
+        pooling = dict(window_shape=(24, 24), strides=(24, 24))
+        expected = -np.asarray(reduce_window_pool(-np.float32(x), (24, 24), (24, 24)))
+        geometry = pool_geometry(x.shape, x.dtype, **pooling)
+        geometry = dataclasses.replace(geometry, reverse_order=True).with_backend("cuda")
+        values, switches = jax.jit(lambda x: _pooling._AUTODIFF_MODES["vjp"](x, geometry, True))(x)
+        np.testing.assert_array_equal(np.float32(values), expected)
+        flat = np.float32(x).reshape(2, -1, 3)
+        np.testing.assert_array_equal(switches.reshape(2, 3), np.argmin(flat, axis=1))
+
+    def test_accelerators_take_it_for_large_blocks_alone(self):
+        def select(window, strides, spatial=(16, 16), backend="cuda"):
+            geometry = pool_geometry((2, *spatial, 3), np.float32, window, strides)
+            return _strategy.plan(geometry, backend).select
+
+        self.assertEqual(select((16, 16), (16, 16)), "reduced")
+        self.assertEqual(select((16, 16), (16, 16), backend="tpu"), "reduced")
+        self.assertEqual(select((16, 16), (1, 1)), "reduced")
+        # The CPU keeps its plan; small blocks keep the position by position one.
+        self.assertEqual(select((16, 16), (16, 16), backend="cpu"), "separable")
+        self.assertEqual(select((2, 2), (2, 2)), "positions")
+        # Overlapping, padded or dilated windows are no blocks.
+        self.assertEqual(select((8, 8), (4, 4)), "separable")
+        padded = pool_geometry((2, 15, 15, 3), np.float32, (8, 8), (8, 8), "SAME")
+        self.assertFalse(_reduced.applies(padded))
+        dilated = pool_geometry((2, 16, 16, 3), np.float32, (4, 4), (8, 8), window_dilation=2)
+        self.assertFalse(_reduced.applies(dilated))
+        with self.assertRaisesRegex(ValueError, "reduced strategy cannot pool"):
+            _strategy.plan(padded.with_strategy("reduced"), "cpu")
+
+    def test_its_gradient_has_no_scatter_and_saves_the_switches(self):
+        x = example_inputs((2, 32, 32, 3))
+        geometry = pool_geometry(x.shape, x.dtype, (32, 32), (32, 32)).with_backend("cuda")
+        pool = lambda x: _pooling._AUTODIFF_MODES["vjp"](x, geometry, False)[0]  # noqa: E731
+        self.assertEqual(scatter_ops(jax.jit(jax.grad(lambda x: pool(x).sum())), x), [])
+        lines = saved_residual_lines(lambda x: pool(x).sum(), x)
+        self.assertLen(lines, 1, lines)
+        self.assertStartsWith(lines[0], "i16[2,1,1,3]")
 
 
 class LayoutsTest(chex.TestCase):
