@@ -40,6 +40,7 @@ mostly the TPU compiles; ``--quick``, tiny shapes, about 20 s);
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -96,6 +97,13 @@ def _has_module(name: str) -> bool:
         return False
 
 
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _ptxas() -> str | None:
     """The ptxas the CUDA plugin can use: nvidia-cuda-nvcc-cu12's, else one on the PATH."""
     spec = importlib.util.find_spec("nvidia")
@@ -111,6 +119,13 @@ def missing(platform: str) -> str | None:
     if platform == "cuda":
         if not _has_module("jax_cuda12_plugin"):
             return "jax-cuda12-plugin is not installed (pip install -e '.[accel]')"
+        plugin, jax_version = _version("jax-cuda12-plugin"), _version("jax")
+        if plugin != jax_version:
+            # jax then ignores the plugin, with a warning, and no GPU target exists.
+            return (
+                f"jax-cuda12-plugin {plugin} does not match jax {jax_version} "
+                f"(pip install 'jax=={plugin}' 'jaxlib=={plugin}')"
+            )
         if _ptxas() is None:
             return "no ptxas (pip install nvidia-cuda-nvcc-cu12)"
         return None
