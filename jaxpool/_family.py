@@ -408,7 +408,7 @@ def min_pool(
       >>> jaxpool.min_pool(jnp.array([[-128, 5, 7]], jnp.int8), (2,), channel_axis=None)
       Array([[-128,    5]], dtype=int8)
     """
-    return min_pool_with_argmin(
+    inputs, geometry = prepare(
         inputs,
         window_shape,
         strides,
@@ -417,8 +417,11 @@ def min_pool(
         ceil_mode=ceil_mode,
         channel_axis=channel_axis,
         pad_value=pad_value,
-        autodiff=autodiff,
-    )[0]
+        reverse_order=True,
+    )
+    # As max_pool: with the switches dropped, a backend may take the values
+    # by one reduce_window (of a min) where no derivative is taken.
+    return pool_with_switches(inputs, geometry, autodiff, with_switches=False)[0]
 
 
 def _check_norm_type(norm_type: Any) -> float:

@@ -11,6 +11,7 @@ not rewritten, so every backend computes the same values, the rules'.
 from __future__ import annotations
 
 import jax
+import numpy as np
 from jax import lax
 
 from jaxpool import _order
@@ -22,6 +23,25 @@ def larger_or_nan(a: jax.Array, b: jax.Array) -> jax.Array:
     return lax.select((a != a) | (a > b), a, b)
 
 
+def smaller_or_nan(a: jax.Array, b: jax.Array) -> jax.Array:
+    """The min of ``a`` and ``b``, NaN if either is NaN."""
+    return lax.select((a != a) | (a < b), a, b)
+
+
+def values(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
+    """The windowed max of ``inputs`` (min, with ``reverse_order``) by one
+    ``lax.reduce_window`` over the input as it is: min pooling reduces with
+    :func:`smaller_or_nan` rather than reversing the input and the result
+    (two more passes where the compiler does not fuse them into the
+    reduction: compiled for an H100 and a TPU v5e, benchmarks/NOTES.md)."""
+    if not geometry.reverse_order:
+        return max_values(inputs, geometry)
+    # In the input's own order the least of the pooled order is the greatest.
+    pad_scalar = _order.reverse_order(_order.pad_scalar(inputs, geometry))
+    init = np.asarray(_order.reverse_order(_order.lowest(inputs.dtype)))
+    return _reduce(inputs, pad_scalar, init, smaller_or_nan, geometry)
+
+
 def max_values(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
     """The windowed max of ``inputs`` (already in the pooled order) by one
     ``lax.reduce_window``.
@@ -29,12 +49,17 @@ def max_values(inputs: jax.Array, geometry: PoolGeometry) -> jax.Array:
     Its init value is the dtype's least, which no window can beat (see
     :func:`with_padding`).
     """
-    operand, padding = with_padding(inputs, _order.pad_scalar(inputs, geometry), geometry)
+    pad_scalar = _order.pad_scalar(inputs, geometry)
+    return _reduce(inputs, pad_scalar, _order.lowest(inputs.dtype), larger_or_nan, geometry)
+
+
+def _reduce(inputs, pad_scalar, init, reducer, geometry: PoolGeometry) -> jax.Array:
+    operand, padding = with_padding(inputs, pad_scalar, geometry)
     full = geometry.full_rank
     return lax.reduce_window(
         operand,
-        _order.lowest(inputs.dtype),
-        larger_or_nan,
+        init,
+        reducer,
         full(geometry.window_shape, 1),
         full(geometry.strides, 1),
         padding,

@@ -252,13 +252,14 @@ def pool(
     aspect = "values_beside_switches" if with_switches else "values"
 
     def run(plan_: Plan, inputs: jax.Array, selected: jax.Array) -> jax.Array:
-        pooled_order = _order.in_pooled_order(inputs, geometry)
         method = getattr(plan_, aspect)
         if method == "halving":
             # The selection's values come out of its last pass; a max alone
             # is cheaper where nothing needs the switches.
             values = _separable.max_values(
-                pooled_order, geometry, _order.pad_scalar(inputs, geometry)
+                _order.in_pooled_order(inputs, geometry),
+                geometry,
+                _order.pad_scalar(inputs, geometry),
             )
         elif method == "window_max":
             # Not where a derivative is taken: the backward reads a cotangent
@@ -266,7 +267,8 @@ def pool(
             # would redo a max that it can fuse as often.
             values = _positions.max_values(inputs, geometry)
         elif method == "reduce_window":
-            values = _native.max_values(pooled_order, geometry)
+            # In the input's own order: min pooling reduces with a min.
+            return _native.values(inputs, geometry)
         else:
             return selected
         return _order.in_pooled_order(values, geometry)

@@ -203,3 +203,59 @@ def test_backward_saves_only_switches_and_has_no_scatter():
         blocks.reshape(2, 4, 4, 4, 4), np.asarray(switches, np.int64)[..., None], -1
     )[..., 0]
     np.testing.assert_array_equal(out_tangent, picked)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda", "tpu"])
+def test_each_backends_values_only_min_keeps_the_rules(backend):
+    # The values-only min of each backend's plan (one reduce_window of a
+    # NaN-keeping min on a GPU or TPU), run here: NaN, infinities, +inf
+    # padding, a competing pad value, integers and bool.
+    from jaxpool import _strategy
+    from jaxpool._geometry import pool_geometry
+
+    rng = np.random.default_rng(7)
+    specials = np.asarray([0.0, -0.0, 1.0, 1.0, -np.inf, np.inf, np.nan, 2.0], np.float32)
+    x = rng.choice(specials, size=(2, 3, 9, 8))
+    for window, strides, padding in [((2, 2), (2, 2), "VALID"), ((3, 3), (2, 2), "SAME")]:
+        expected = brute_force_min(x, window, strides, padding)[0]
+        geometry = pool_geometry(
+            x.shape,
+            x.dtype,
+            window,
+            strides,
+            padding,
+            channel_axis=1,
+            pad_value=np.inf,
+            reverse_order=True,
+        ).with_backend(backend)
+        values = jax.jit(lambda x, g=geometry: _strategy.pool(x, g)[0])(x)
+        np.testing.assert_array_equal(values, expected)
+    # A pad value that competes, and integer and bool inputs.
+    # (bool's +inf padding is True, which never beats an element.)
+    for dtype, pad_value, written in [
+        (np.float32, 0.5, 0.5),
+        (np.int8, 3, 3),
+        (np.bool_, np.inf, True),
+    ]:
+        y = rng.integers(-2, 6, size=(1, 2, 7)).astype(dtype)
+        geometry = pool_geometry(
+            y.shape,
+            y.dtype,
+            (3,),
+            (2,),
+            ((1, 1),),
+            channel_axis=1,
+            pad_value=pad_value,
+            reverse_order=True,
+        )
+        reference = jax.lax.reduce_window(
+            jnp.pad(jnp.asarray(y), ((0, 0), (0, 0), (1, 1)), constant_values=written),
+            {np.int8: np.int8(127), np.bool_: np.bool_(True)}.get(dtype, np.float32(np.inf)),
+            jax.lax.min,
+            (1, 1, 3),
+            (1, 1, 2),
+            "VALID",
+        )
+        routed = geometry.with_backend(backend)
+        actual = jax.jit(lambda y, g=routed: _strategy.pool(y, g)[0])(y)
+        np.testing.assert_array_equal(actual, reference)
